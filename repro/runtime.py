@@ -16,7 +16,15 @@ import torch
 
 
 class Diverged(Exception):
-    """Raised by a task when training diverged (NaN/inf loss, or a metric past its threshold)."""
+    """Raised by a task when training diverged (NaN/inf loss, or a metric past its threshold).
+
+    ``metrics`` (what could still be measured) and ``step`` go into the record of status `diverged`.
+    """
+
+    def __init__(self, message: str, metrics: dict | None = None, step: int | None = None):
+        super().__init__(message)
+        self.metrics = metrics or {}
+        self.step = step
 
 
 def seed_everything(seed: int) -> None:

@@ -1,0 +1,263 @@
+"""Records -> pandas -> tables laid out as the paper prints them, with the paper's value beside each cell.
+
+Reads records only; never runs anything. Mean ± sample std (ddof=1) and n over seeds; diverged and
+failed runs are counted and shown, never averaged in.
+"""
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from . import store
+from .spec import SCALES, Spec, parse_value
+
+STAND_IN_MARK, UNCALIBRATED_MARK = "†", "‡"
+
+
+def records_frame(spec: Spec, results: Path) -> pd.DataFrame:
+    """One row per record: dims, seed, scale, status, flags, wall time and every metric."""
+    rows = []
+    for rec in store.iter_records(results, spec.id):
+        row = {"method": rec["method"], "dataset": rec["dataset"], "seed": rec.get("seed"),
+               "scale": rec.get("scale"), "status": rec["status"], "stand_in": bool(rec.get("stand_in")),
+               "uncalibrated": bool(rec.get("uncalibrated")), "data_source": rec.get("data_source", rec["dataset"]),
+               "wall_time": rec.get("wall_time"), "key": rec["key"], "finished_at": rec.get("finished_at")}
+        for axis in spec.axes:
+            row[axis] = _axis_label((rec.get("axes") or {}).get(axis))
+        for name, value in (rec.get("metrics") or {}).items():
+            row[name] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _axis_label(value) -> str:
+    return str(value)
+
+
+def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """Per (scale, method, dataset, axes): n, n_diverged, n_failed, flags, and mean/std per metric."""
+    keys = ["scale", *spec.dims()]
+    if frame.empty:
+        return pd.DataFrame(columns=keys)
+    out = []
+    for group, sub in frame.groupby(keys, sort=False, dropna=False):
+        ok = sub[sub.status == "ok"]
+        row = dict(zip(keys, group))
+        row.update(n=len(ok), n_diverged=int((sub.status == "diverged").sum()),
+                   n_failed=int((sub.status == "failed").sum()), stand_in=bool(ok.stand_in.any()),
+                   uncalibrated=bool(ok.uncalibrated.any()),
+                   data_sources=sorted(set(ok.data_source)), wall_time=float(sub.wall_time.fillna(0).sum()))
+        for metric in spec.metric_names:
+            values = pd.to_numeric(ok[metric], errors="coerce").dropna() if metric in ok else pd.Series(dtype=float)
+            row[f"{metric}__mean"] = float(values.mean()) if len(values) else math.nan
+            row[f"{metric}__std"] = float(values.std(ddof=1)) if len(values) > 1 else math.nan
+            row[f"{metric}__n"] = len(values)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+@dataclass
+class Cell:
+    text: str
+    mean: float
+    paper: str
+
+
+def paper_lookup(spec: Spec) -> dict:
+    """(method, dataset, *axes, metric) -> the paper's text. A row may omit dims the grid has one value of."""
+    table = {}
+    dims = spec.dims()
+    for row in spec.paper_values or []:
+        for metric in spec.metric_names:
+            if metric not in row or row[metric] is None:
+                continue
+            key = tuple(str(row.get(d, spec.grid[d + "s"][0] if d in ("method", "dataset") else spec.axes[d][0]))
+                        for d in dims)
+            table[key + (metric,)] = row[metric]
+    return table
+
+
+def _fmt(x: float, fmt: str) -> str:
+    return format(x, fmt) if not math.isnan(x) else "–"
+
+
+def paper_text(value) -> str:
+    mean, std = parse_value(value)
+    if mean is None:
+        return "–"
+    if isinstance(value, str):
+        return " ".join(value.replace("+-", "±").split())
+    return f"{mean:g}" + (f" ± {std:g}" if std is not None else "")
+
+
+def build_cells(spec: Spec, summary: pd.DataFrame, scale: str) -> dict:
+    """(method, dataset, *axes, metric) -> Cell for one scale, with the best per comparison group bolded."""
+    metrics = {m["name"]: m for m in spec.metrics}
+    papers = paper_lookup(spec)
+    sub = summary[summary.scale == scale] if not summary.empty else summary
+    cells = {}
+    for _, row in sub.iterrows():
+        key = tuple(str(row[d]) for d in spec.dims())
+        for name, m in metrics.items():
+            mean, std, n = row[f"{name}__mean"], row[f"{name}__std"], row[f"{name}__n"]
+            fmt = m.get("format", ".2f")
+            text = "–" if n == 0 else _fmt(mean, fmt) + (f" ± {_fmt(std, fmt)}" if n > 1 else " (n=1)")
+            flags = [f"{row.n_diverged} div." if row.n_diverged else "", f"{row.n_failed} failed" if row.n_failed else ""]
+            flags = [f for f in flags if f]
+            if flags:
+                text += f" [{', '.join(flags)}]"
+            if row.stand_in and n:
+                text += STAND_IN_MARK
+            if row.uncalibrated and n:
+                text += UNCALIBRATED_MARK
+            cells[key + (name,)] = Cell(text, mean if n else math.nan, paper_text(papers.get(key + (name,))))
+    _bold_best(spec, cells)
+    return cells
+
+
+def _bold_best(spec: Spec, cells: dict) -> None:
+    """Bold the best reproduced mean among cells differing only in method (same metric, dataset, axes)."""
+    direction = {m["name"]: m["direction"] for m in spec.metrics}
+    groups: dict[tuple, list] = {}
+    for key, cell in cells.items():
+        if not math.isnan(cell.mean):
+            groups.setdefault(key[1:], []).append(cell)
+    for key, group in groups.items():
+        if len(group) < 2:
+            continue
+        pick = max if direction[key[-1]] == "higher" else min
+        best = pick(c.mean for c in group)
+        for c in group:
+            if c.mean == best:
+                c.text = f"**{c.text}**"
+
+
+def _dim_values(spec: Spec, dim: str, summary: pd.DataFrame) -> list[str]:
+    if dim == "metric":
+        return spec.metric_names
+    if dim in ("method", "dataset"):
+        return [str(v) for v in spec.grid[dim + "s"]]
+    return [str(v) for v in spec.axes[dim]]
+
+
+def _label(spec: Spec, dim: str, value: str) -> str:
+    if dim == "metric":
+        return next(m.get("label", m["name"]) for m in spec.metrics if m["name"] == value)
+    return value
+
+
+def layout(spec: Spec, cells: dict, summary: pd.DataFrame) -> tuple[list[str], list[list[str]], list[tuple]]:
+    """Rows × (column groups × {reproduced, paper}) of strings, as the spec's `table` lays them out."""
+    table = spec.table or {"rows": "method", "columns": ["metric"]}
+    rdim, cdims = table["rows"], table["columns"]
+    all_dims = [*spec.dims(), "metric"]
+    fixed = {d: _dim_values(spec, d, summary)[0] for d in all_dims if d != rdim and d not in cdims}
+    col_keys = [()]
+    for d in cdims:
+        col_keys = [k + (v,) for k in col_keys for v in _dim_values(spec, d, summary)]
+    header = [_label(spec, rdim, rdim) if rdim != "metric" else ""]
+    groups = []
+    for ck in col_keys:
+        name = " / ".join(_label(spec, d, v) for d, v in zip(cdims, ck))
+        header += [name, f"{name} (paper)"]
+        groups.append(tuple(_label(spec, d, v) for d, v in zip(cdims, ck)))
+    body = []
+    for rv in _dim_values(spec, rdim, summary):
+        line = [_label(spec, rdim, rv)]
+        for ck in col_keys:
+            where = dict(fixed, **dict(zip(cdims, ck)), **{rdim: rv})
+            key = tuple(where[d] for d in all_dims)
+            cell = cells.get(key)
+            paper = cell.paper if cell else paper_text(paper_lookup(spec).get(key))
+            line += [cell.text if cell else "–", paper]
+        body.append(line)
+    return header, body, groups
+
+
+def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
+    sub = summary[summary.scale == scale]
+    sc = spec.scales[scale]
+    n = sub["n"] if not sub.empty else pd.Series([0])
+    lines = [f"Scale `{scale}`: {int(n.min())}–{int(n.max())} seeds per cell (scale default {sc['seeds']}); "
+             f"mean ± sample std (ddof=1) over training seeds; bold: best reproduced value per comparison."]
+    samples = spec.config.get("eval_samples")
+    samples = (sc.get("config") or {}).get("eval_samples", samples)
+    if samples:
+        lines.append(f"Evaluation samples per run: {samples}.")
+    div, fail = int(sub.n_diverged.sum()) if not sub.empty else 0, int(sub.n_failed.sum()) if not sub.empty else 0
+    if div or fail:
+        lines.append(f"{div} diverged and {fail} failed runs are counted in brackets and excluded from the means.")
+    if not sub.empty and sub.stand_in.any():
+        sources = sorted({s for ss in sub[sub.stand_in].data_sources for s in ss})
+        lines.append(f"{STAND_IN_MARK} computed on offline stand-in data ({', '.join(sources)}), not the paper's "
+                     "dataset: not comparable to the paper's value.")
+    if not sub.empty and sub.uncalibrated.any():
+        lines.append(f"{UNCALIBRATED_MARK} computed with an uncalibrated feature extractor (random weights): "
+                     "not comparable to the paper's value.")
+    lines += [f"Scale note: {x}" for x in sc.get("notes", []) or []]
+    lines += [f"Protocol: {x}" for x in spec.deviations or []]
+    return lines
+
+
+def render_markdown(spec: Spec, results: Path) -> str:
+    summary = summarize(records_frame(spec, results), spec)
+    parts = [f"# {spec.title}", "", f"Job `{spec.id}` · paper `{spec.paper}` · reproduced values beside the paper's.", ""]
+    scales = [s for s in SCALES[::-1] if not summary.empty and s in set(summary.scale)]
+    if not scales:
+        parts += ["No records yet: `repro run " + spec.id + "`.", ""]
+    for scale in scales:
+        header, body, _ = layout(spec, build_cells(spec, summary, scale), summary)
+        parts += [f"## Scale `{scale}`", "", tabulate(body, headers=header, tablefmt="github", disable_numparse=True), ""]
+        parts += [f"- {line}" for line in footer(spec, summary, scale)] + [""]
+    return "\n".join(parts)
+
+
+def _tex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"), ("$", r"\$")):
+        text = text.replace(a, b)
+    return text
+
+
+def _tex_cell(text: str) -> str:
+    bold = text.startswith("**") and "**" in text[2:]
+    if bold:
+        text = text[2:].replace("**", "", 1)
+    text = re.sub(r"`([^`]*)`", r"\\texttt{\1}", _tex_escape(text)).replace("±", r"$\pm$").replace(STAND_IN_MARK, r"$^\dagger$").replace(UNCALIBRATED_MARK, r"$^\ddagger$").replace("–", "--")
+    return rf"\textbf{{{text}}}" if bold else text
+
+
+def render_latex(spec: Spec, results: Path) -> str:
+    """booktabs tables (one per scale present) via pandas Styler, with a two-level header (column, repro/paper)."""
+    summary = summarize(records_frame(spec, results), spec)
+    scales = [s for s in SCALES[::-1] if not summary.empty and s in set(summary.scale)]
+    out = [f"% {spec.title} -- generated by `repro tables {spec.id}`; do not edit by hand"]
+    for scale in scales:
+        header, body, groups = layout(spec, build_cells(spec, summary, scale), summary)
+        cols = pd.MultiIndex.from_tuples([(_tex_escape(" / ".join(g)), sub) for g in groups for sub in ("repro.", "paper")])
+        frame = pd.DataFrame([[_tex_cell(c) for c in line[1:]] for line in body], columns=cols,
+                             index=pd.Index([_tex_escape(line[0]) for line in body], name=_tex_escape(header[0]) or None))
+        tex = frame.style.to_latex(hrules=True, multicol_align="c", column_format="l" + "r" * len(cols),
+                                   caption=_tex_escape(f"{spec.title} (scale {scale})"), position="htbp")
+        notes = " ".join(_tex_cell(x) for x in footer(spec, summary, scale))
+        tex = tex.replace(r"\end{table}", "\\par\\footnotesize " + notes + "\n\\end{table}")
+        out.append(tex)
+    if not scales:
+        out.append(f"% no records yet for {spec.id}")
+    return "\n".join(out)
+
+
+def write_tables(spec: Spec, results: Path, tables: Path) -> tuple[Path, Path]:
+    tables.mkdir(parents=True, exist_ok=True)
+    md, tex = tables / f"{spec.id}.md", tables / f"{spec.id}.tex"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # corrupt records are reported once, by the caller's first read
+        md_text, tex_text = render_markdown(spec, results), render_latex(spec, results)
+    store.write_text_atomic(md, md_text)
+    store.write_text_atomic(tex, tex_text)
+    return md, tex

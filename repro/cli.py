@@ -1,0 +1,216 @@
+"""`repro`: list · show · run · status · tables (+ subcommand groups contributed by repro.data, repro.metrics, ...)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from tabulate import tabulate
+
+from . import __version__, paths, store
+from .spec import SCALES, SpecError, all_specs, expand, find_job, job_names, load_spec
+
+
+class UserError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    return [v for item in values for v in item.split(",") if v] if values else None
+
+
+def _status_counts(spec, results: Path, scale: str) -> Counter:
+    return Counter(store.run_status(results, spec.id, r.key) for r in expand(spec, scale))
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_list(args) -> int:
+    rows = []
+    for path in sorted(paths.jobs_dir().glob("*.yaml")):
+        try:
+            spec = load_spec(path)
+        except SpecError as err:
+            rows.append([path.stem, "", "", f"INVALID SPEC: {err}", "", "", ""])
+            continue
+        c = _status_counts(spec, args.results, args.scale)
+        done = c["ok"] + c["diverged"]
+        rows.append([spec.id, ",".join(spec.aliases or []), spec.paper.split("_")[0], spec.title, spec.kind,
+                     ",".join(spec.scales), f"{done}/{c['failed']}/{c['missing'] + c['corrupt']}"])
+    print(tabulate(rows, headers=["job", "aliases", "paper", "title", "kind", "scales",
+                                  f"done/failed/missing ({args.scale})"]))
+    return 0
+
+
+def cmd_show(args) -> int:
+    spec = find_job(args.job)
+    print(yaml.safe_dump(spec.raw, sort_keys=False, allow_unicode=True).rstrip())
+    print("\n# runs per scale")
+    for scale in SCALES:
+        runs = expand(spec, scale)
+        print(f"#   {scale}: {len(runs)} runs ({spec.scales[scale]['seeds']} seeds)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .launch import launch, progress_iter
+
+    spec = find_job(args.job)
+    runs = expand(spec, args.scale, _split(args.method), _split(args.dataset), args.seeds)
+    status = {r.key: store.run_status(args.results, spec.id, r.key) for r in runs}
+    corrupt = [r for r in runs if status[r.key] == "corrupt"]
+    for r in corrupt:
+        print(f"repro: corrupt record {store.record_path(args.results, spec.id, r.key)} ({r.label}): "
+              "not rerun; inspect it, then delete it or pass --force (the old file is kept aside)", file=sys.stderr)
+    if args.force:
+        todo = runs
+    else:
+        todo = [r for r in runs if status[r.key] in ("missing", "failed")]
+    skipped = len(runs) - len(todo) - (0 if args.force else len(corrupt))
+    print(f"{spec.id} · scale {args.scale} · {len(runs)} runs: {len(todo)} to run, {skipped} already done"
+          + (f", {len(corrupt)} corrupt" if corrupt and not args.force else ""))
+    if args.dry_run:
+        print(tabulate([[r.key, r.label, status[r.key], "run" if r in todo else "skip"] for r in runs],
+                       headers=["key", "run", "status", "action"]))
+        return 0
+    counts: Counter = Counter()
+    t0 = time.perf_counter()
+    slurm = {"partition": args.partition, "time_min": args.time_min, "cpus_per_task": args.cpus,
+             "gpus_per_node": args.gpus, "mem_gb": args.mem_gb, "array_parallelism": args.array_parallelism}
+
+    def on_outcome(outcome) -> None:
+        counts[outcome.status] += 1
+        if outcome.status in ("failed", "corrupt", "locked"):
+            print(f"\n  {outcome.status}: {outcome.cfg['method']} · {outcome.cfg['dataset']} · seed "
+                  f"{outcome.cfg['seed']}: {outcome.error}", file=sys.stderr)
+
+    outcomes = launch([r.config for r in todo], args.results, executor=args.executor, workers=args.workers,
+                      slurm=slurm, wait=args.wait or args.executor != "slurm", device=args.device, force=args.force)
+    progress_iter(outcomes, len(todo), f"{spec.id} ({args.executor})", on_outcome)
+    wall = time.perf_counter() - t0
+    summary = ", ".join(f"{counts[k]} {k}" for k in ("ok", "diverged", "failed", "submitted", "locked", "corrupt") if counts[k])
+    print(f"{spec.id}: {summary or 'nothing run'}; {skipped + counts['skipped']} skipped; wall time {wall:.1f} s")
+    if args.executor != "slurm" or args.wait:
+        md, _ = _write_tables(spec, args)
+        print(f"table: {md}")
+    return 1 if counts["failed"] or counts["corrupt"] or corrupt else 0
+
+
+def _write_tables(spec, args):
+    from .aggregate import write_tables
+
+    return write_tables(spec, args.results, args.tables)
+
+
+def cmd_status(args) -> int:
+    specs = [find_job(args.job)] if args.job else all_specs()
+    for spec in specs:
+        if args.job:
+            rows = []
+            for r in expand(spec, args.scale):
+                st = store.run_status(args.results, spec.id, r.key)
+                wall = ""
+                if st in ("ok", "diverged", "failed"):
+                    rec = store.read_record(store.record_path(args.results, spec.id, r.key))
+                    wall = f"{rec.get('wall_time', 0):.1f}"
+                    if st == "failed":
+                        st += f": {rec.get('error', '')[:80]}"
+                rows.append([r.key, r.label, st, wall])
+            print(tabulate(rows, headers=["key", f"run ({args.scale})", "status", "wall s"]))
+        else:
+            c = _status_counts(spec, args.results, args.scale)
+            print(f"{spec.id:24s} {args.scale}: " + ", ".join(f"{v} {k}" for k, v in sorted(c.items())))
+    return 0
+
+
+def cmd_tables(args) -> int:
+    specs = [find_job(j) for j in args.jobs] if args.jobs else all_specs()
+    for spec in specs:
+        list(store.iter_records(args.results, spec.id))  # warn once per corrupt record
+        md, tex = _write_tables(spec, args)
+        print(f"{spec.id}: {md} {tex}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="repro", description=__doc__)
+    p.add_argument("--version", action="version", version=f"repro {__version__}")
+    p.add_argument("--results", type=Path, default=None, help="results folder (default: $REPRO_RESULTS or <project>/results)")
+    p.add_argument("--tables", type=Path, default=None, help="tables folder (default: <project>/tables)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("list", help="every job with its run counts")
+    s.add_argument("--scale", choices=SCALES, default="cpu")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("show", help="resolved spec, grid size per scale, paper values")
+    s.add_argument("job")
+    s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("run", help="run every missing run of a job's (filtered) grid, then re-render its table")
+    s.add_argument("job", help="job id or alias (table1, table2, table3 = KernelNet's)")
+    s.add_argument("--dataset", action="append", help="only these datasets (name or unique prefix; repeat or comma-separate)")
+    s.add_argument("--method", action="append", help="only these methods")
+    s.add_argument("--seeds", type=int, help="number of seeds (default: the scale's)")
+    s.add_argument("--scale", choices=SCALES, default="cpu")
+    s.add_argument("--executor", choices=("debug", "local", "slurm"), default="local")
+    s.add_argument("--workers", type=int, default=2, help="parallel local processes (executor local)")
+    s.add_argument("--device", default="cpu", help="torch device for training, e.g. cuda or cuda:1")
+    s.add_argument("--dry-run", action="store_true", help="list the runs and what would happen, run nothing")
+    s.add_argument("--force", action="store_true", help="rerun completed runs too (old records are kept aside)")
+    g = s.add_argument_group("slurm (defaults from ~/.config/repro/slurm.yaml)")
+    g.add_argument("--partition")
+    g.add_argument("--time-min", type=int)
+    g.add_argument("--cpus", type=int)
+    g.add_argument("--gpus", type=int)
+    g.add_argument("--mem-gb", type=int)
+    g.add_argument("--array-parallelism", type=int)
+    g.add_argument("--wait", action="store_true", help="wait for the Slurm jobs to finish")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("status", help="counts per job, or every run of one job")
+    s.add_argument("job", nargs="?")
+    s.add_argument("--scale", choices=SCALES, default="cpu")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("tables", help="re-render tables/<job>.md and .tex from the records present")
+    s.add_argument("jobs", nargs="*")
+    s.set_defaults(func=cmd_tables)
+
+    for module in ("repro.data.cli", "repro.metrics.cli", "repro.report"):
+        try:
+            mod = __import__(module, fromlist=["add_parser"])
+        except ImportError:
+            continue
+        if hasattr(mod, "add_parser"):
+            mod.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if hasattr(args, "results"):
+        args.results = Path(args.results) if args.results else paths.results_dir()
+        args.tables = Path(args.tables) if args.tables else paths.tables_dir()
+    if getattr(args, "seeds", None) is not None and args.seeds < 1:
+        print(f"repro: error: --seeds must be at least 1 (got {args.seeds})", file=sys.stderr)
+        return 2
+    warnings.formatwarning = lambda msg, *a, **k: f"repro: warning: {msg}\n"
+    try:
+        return args.func(args) or 0
+    except (SpecError, UserError, FileNotFoundError, ValueError) as err:
+        print(f"repro: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nrepro: interrupted; finished runs are recorded, unfinished ones resume from their checkpoint",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

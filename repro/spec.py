@@ -1,0 +1,301 @@
+"""Job specs: load and validate ``jobs/<id>.yaml``, resolve names, expand a spec into runs.
+
+Pure data: no torch, no model code. A run's identity is a hash of its fully resolved configuration.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import paths
+
+SCALES = ("smoke", "cpu", "paper")
+DIRECTIONS = ("higher", "lower")
+KINDS = ("table", "figure")
+METHODS_FILE = paths.PACKAGE_DIR / "methods.yaml"
+
+
+class SpecError(ValueError):
+    """A spec, job name or filter is wrong; the message says where and what to do."""
+
+
+# ----------------------------------------------------------------------------- schema
+# field -> (type, required). Nested mappings are checked by their own schema below.
+TOP = {
+    "id": (str, True), "aliases": (list, False), "paper": (str, True), "title": (str, True),
+    "kind": (str, True), "task": (str, True), "grid": (dict, True), "config": (dict, False),
+    "method_config": (dict, False), "scales": (dict, True), "metrics": (list, True),
+    "table": (dict, False), "paper_values": (list, False), "deviations": (list, False),
+    "figure": (dict, False), "description": (str, False),
+}
+GRID = {"methods": (list, True), "datasets": (list, True), "axes": (dict, False)}
+SCALE = {"seeds": (int, True), "config": (dict, False), "dataset_substitutes": (dict, False),
+         "notes": (list, False)}
+METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), "format": (str, False)}
+TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False)}
+FIGURE = {"plot": (str, True), "caption": (str, False)}
+
+
+def _check(where: str, obj: Any, schema: dict) -> None:
+    if not isinstance(obj, dict):
+        raise SpecError(f"{where}: expected a mapping, got {type(obj).__name__}")
+    for key in obj:
+        if key not in schema:
+            close = difflib.get_close_matches(str(key), schema, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(schema)})"
+            raise SpecError(f"{where}: unknown field '{key}'{hint}")
+    for key, (typ, required) in schema.items():
+        if key not in obj:
+            if required:
+                raise SpecError(f"{where}: missing required field '{key}'")
+            continue
+        value = obj[key]
+        ok = isinstance(value, typ) and not (typ is int and isinstance(value, bool))
+        if not ok:
+            raise SpecError(f"{where}.{key}: expected {typ.__name__}, got {type(value).__name__} ({value!r})")
+
+
+def parse_value(text: Any) -> tuple[float | None, float | None]:
+    """A paper value as (mean, std): numbers, "4.0 ± 3.08", "11.24 ± .12", [mean, std], or null."""
+    if text is None:
+        return None, None
+    if isinstance(text, bool):
+        raise SpecError(f"paper value {text!r} is not a number")
+    if isinstance(text, (int, float)):
+        return float(text), None
+    if isinstance(text, list) and len(text) == 2:
+        return float(text[0]), float(text[1])
+    if isinstance(text, str):
+        m = re.fullmatch(r"\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:(?:±|\+-|\+/-)\s*(\d*\.?\d+(?:[eE][-+]?\d+)?))?\s*", text)
+        if m:
+            return float(m.group(1)), (float(m.group(2)) if m.group(2) else None)
+    raise SpecError(f"paper value {text!r} is not 'mean', 'mean ± std', [mean, std] or null")
+
+
+@lru_cache(maxsize=1)
+def method_recipes() -> dict[str, dict]:
+    """Method name -> recipe (what loss, kernel, networks, optimiser the name means). One file for all specs."""
+    data = yaml.safe_load(METHODS_FILE.read_text()) or {}
+    if not isinstance(data, dict):
+        raise SpecError(f"{METHODS_FILE}: expected a mapping of method name -> recipe")
+    return data
+
+
+@dataclass
+class Spec:
+    path: Path
+    raw: dict
+
+    def __getattr__(self, name: str) -> Any:  # spec.id, spec.title, ...
+        try:
+            return self.raw[name]
+        except KeyError:
+            if name in TOP:
+                return [] if TOP[name][0] is list else {} if TOP[name][0] is dict else None
+            raise AttributeError(name) from None
+
+    @property
+    def axes(self) -> dict[str, list]:
+        return self.raw["grid"].get("axes", {}) or {}
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [m["name"] for m in self.raw["metrics"]]
+
+    def dims(self) -> list[str]:
+        """The dimensions a table cell is indexed by (besides the metric)."""
+        return ["method", "dataset", *self.axes]
+
+
+def validate(raw: Any, path: Path) -> Spec:
+    where = path.name
+    _check(where, raw, TOP)
+    if raw["kind"] not in KINDS:
+        raise SpecError(f"{where}.kind: '{raw['kind']}' is not one of {', '.join(KINDS)}")
+    expected_id = path.stem
+    if raw["id"] != expected_id:
+        raise SpecError(f"{where}.id: '{raw['id']}' must equal the file name '{expected_id}'")
+    _check(f"{where}.grid", raw["grid"], GRID)
+    recipes = method_recipes()
+    for m in raw["grid"]["methods"]:
+        if m not in recipes:
+            close = difflib.get_close_matches(str(m), recipes, n=3)
+            raise SpecError(f"{where}.grid.methods: unknown method '{m}'"
+                            + (f" (close: {', '.join(close)})" if close else "") + f"; methods are defined in {METHODS_FILE.name}")
+    for name, values in (raw["grid"].get("axes") or {}).items():
+        if not isinstance(values, list) or not values:
+            raise SpecError(f"{where}.grid.axes.{name}: expected a non-empty list of values")
+        if name in ("method", "dataset", "seed", "metric"):
+            raise SpecError(f"{where}.grid.axes.{name}: '{name}' is reserved")
+    for name, scale in raw["scales"].items():
+        if name not in SCALES:
+            raise SpecError(f"{where}.scales: unknown scale '{name}' (scales: {', '.join(SCALES)})")
+        _check(f"{where}.scales.{name}", scale, SCALE)
+        if scale["seeds"] < 1:
+            raise SpecError(f"{where}.scales.{name}.seeds: must be at least 1")
+    missing = [s for s in SCALES if s not in raw["scales"]]
+    if missing:
+        raise SpecError(f"{where}.scales: missing scale(s) {', '.join(missing)}")
+    for i, metric in enumerate(raw["metrics"]):
+        _check(f"{where}.metrics[{i}]", metric, METRIC)
+        if metric["direction"] not in DIRECTIONS:
+            raise SpecError(f"{where}.metrics[{i}].direction: '{metric['direction']}' is not higher or lower")
+    for m in raw.get("method_config", {}) or {}:
+        if m not in raw["grid"]["methods"]:
+            raise SpecError(f"{where}.method_config: '{m}' is not a method of the grid")
+    spec = Spec(path, raw)
+    dims = {"metric", *spec.dims()}
+    if "table" in raw:
+        _check(f"{where}.table", raw["table"], TABLE)
+        shown = [raw["table"]["rows"], *raw["table"]["columns"]]
+        for d in shown:
+            if d not in dims:
+                raise SpecError(f"{where}.table: '{d}' is not a dimension (dimensions: {', '.join(sorted(dims))})")
+        sizes = {"metric": len(raw["metrics"]), "method": len(raw["grid"]["methods"]),
+                 "dataset": len(raw["grid"]["datasets"]), **{a: len(v) for a, v in spec.axes.items()}}
+        hidden = [d for d, n in sizes.items() if n > 1 and d not in shown]
+        if hidden:
+            raise SpecError(f"{where}.table: dimension(s) {', '.join(hidden)} have several values but are neither "
+                            "rows nor columns")
+    if "figure" in raw:
+        _check(f"{where}.figure", raw["figure"], FIGURE)
+    allowed = set(spec.dims()) | set(spec.metric_names) | {"source"}
+    for i, row in enumerate(raw.get("paper_values", []) or []):
+        if not isinstance(row, dict):
+            raise SpecError(f"{where}.paper_values[{i}]: expected a mapping")
+        for key, value in row.items():
+            if key not in allowed:
+                raise SpecError(f"{where}.paper_values[{i}]: unknown field '{key}' (allowed: {', '.join(sorted(allowed))})")
+            if key in spec.metric_names:
+                try:
+                    parse_value(value)
+                except SpecError as err:
+                    raise SpecError(f"{where}.paper_values[{i}].{key}: {err}") from None
+    return spec
+
+
+def load_spec(path: Path) -> Spec:
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as err:
+        raise SpecError(f"{Path(path).name}: not valid YAML: {err}".replace("\n", " ")) from None
+    return validate(raw, Path(path))
+
+
+def all_specs(jobs: Path | None = None) -> list[Spec]:
+    jobs = jobs or paths.jobs_dir()
+    return [load_spec(p) for p in sorted(Path(jobs).glob("*.yaml"))]
+
+
+def job_names(jobs: Path | None = None) -> dict[str, Path]:
+    """Every id and alias -> spec file, read without full validation (so one bad spec can't hide the rest)."""
+    names: dict[str, Path] = {}
+    for p in sorted(Path(jobs or paths.jobs_dir()).glob("*.yaml")):
+        names[p.stem] = p
+        try:
+            raw = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError:
+            continue
+        for alias in (raw.get("aliases") or []) if isinstance(raw, dict) else []:
+            names[str(alias)] = p
+    return names
+
+
+def find_job(name: str, jobs: Path | None = None) -> Spec:
+    names = job_names(jobs)
+    if name in names:
+        return load_spec(names[name])
+    prefixed = sorted({p for n, p in names.items() if n.startswith(name)})
+    if len(prefixed) == 1:
+        return load_spec(prefixed[0])
+    close = sorted({p.stem for p in prefixed}) or difflib.get_close_matches(name, names, n=4, cutoff=0.4)
+    what = "ambiguous" if len(prefixed) > 1 else "unknown"
+    raise SpecError(f"{what} job '{name}'" + (f"; close matches: {', '.join(close)}" if close else "")
+                    + "; `repro list` shows every job")
+
+
+# ----------------------------------------------------------------------------- runs
+@dataclass(frozen=True)
+class Run:
+    job: str
+    method: str
+    dataset: str
+    seed: int
+    scale: str
+    axes: tuple  # ((name, value), ...), hashable
+    config: dict = field(compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        return run_key(self.config)
+
+    @property
+    def label(self) -> str:
+        ax = "".join(f" {k}={v}" for k, v in self.axes)
+        return f"{self.method} · {self.dataset}{ax} · seed {self.seed}"
+
+
+def run_key(config: dict) -> str:
+    """Stable identity of a fully resolved configuration (key order and YAML layout don't matter)."""
+    blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in (override or {}).items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def _select(kind: str, wanted: list[str] | None, available: list, job: str) -> list:
+    """Filter grid values by exact name or unique prefix (`--dataset celeba` -> celeba160)."""
+    if not wanted:
+        return list(available)
+    chosen = []
+    for w in wanted:
+        hits = [a for a in available if str(a) == w] or [a for a in available if str(a).startswith(w)]
+        if len(hits) != 1:
+            what = "ambiguous" if hits else "not in"
+            raise SpecError(f"{kind} '{w}' is {what} {job} ({kind}s: {', '.join(map(str, available))})")
+        chosen.append(hits[0])
+    return chosen
+
+
+def expand(spec: Spec, scale: str = "cpu", methods: list[str] | None = None, datasets: list[str] | None = None,
+           seeds: int | None = None) -> list[Run]:
+    if scale not in spec.scales:
+        raise SpecError(f"{spec.id} has no scale '{scale}' (scales: {', '.join(spec.scales)})")
+    if seeds is not None and seeds < 1:
+        raise SpecError(f"--seeds must be at least 1 (got {seeds})")
+    sc = spec.scales[scale]
+    n_seeds = seeds if seeds is not None else sc["seeds"]
+    recipes = method_recipes()
+    axis_names = list(spec.axes)
+    axis_grid = [()]
+    for name in axis_names:
+        axis_grid = [prev + ((name, v),) for prev in axis_grid for v in spec.axes[name]]
+    runs = []
+    for method in _select("method", methods, spec.grid["methods"], spec.id):
+        for dataset in _select("dataset", datasets, spec.grid["datasets"], spec.id):
+            for axes in axis_grid:
+                for seed in range(n_seeds):
+                    cfg = deep_merge(spec.config, sc.get("config", {}))
+                    cfg = deep_merge(cfg, (spec.method_config or {}).get(method, {}))
+                    for name, value in axes:
+                        cfg[name] = copy.deepcopy(value)
+                    substitute = (sc.get("dataset_substitutes") or {}).get(dataset)
+                    cfg.update(job=spec.id, task=spec.task, method=method, recipe=copy.deepcopy(recipes[method]),
+                               dataset=dataset, dataset_substitute=substitute, seed=seed, scale=scale,
+                               axes={k: v for k, v in axes})
+                    runs.append(Run(spec.id, method, dataset, seed, scale, axes, cfg))
+    return runs
