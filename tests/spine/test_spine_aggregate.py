@@ -1,0 +1,73 @@
+"""Aggregation arithmetic on hand-made records, and Markdown/LaTeX rendering against golden files."""
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from repro import store
+from repro.aggregate import records_frame, render_latex, render_markdown, summarize
+from repro.spec import find_job
+
+from spine_helpers import make_project
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def put(results, key, method, seed, status="ok", stand_in=False, **metrics):
+    store.write_json_atomic(results / "selftest-table" / key / "record.json", {
+        "key": key, "job": "selftest-table", "method": method, "dataset": "toy", "seed": seed, "scale": "cpu",
+        "status": status, "config": {}, "metrics": metrics, "stand_in": stand_in, "wall_time": 1.5,
+        "data_source": "digits" if stand_in else "toy"})
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    make_project(tmp_path, monkeypatch)
+    r = tmp_path / "results"
+    put(r, "a0", "selftest-sgd", 0, weight_error=1.0, final_loss=0.5)
+    put(r, "a1", "selftest-sgd", 1, weight_error=2.0, final_loss=0.25)
+    put(r, "a2", "selftest-sgd", 2, weight_error=3.0, final_loss=0.75)
+    put(r, "a3", "selftest-sgd", 3, status="diverged", weight_error=99.0)
+    put(r, "b0", "selftest-sgd-slow", 0, stand_in=True, weight_error=4.0, final_loss=0.125)
+    put(r, "b1", "selftest-sgd-slow", 1, stand_in=True, weight_error=6.0, final_loss=0.125)
+    put(r, "b2", "selftest-sgd-slow", 2, status="failed")
+    return r
+
+
+def test_mean_std_n_by_hand(results):
+    spec = find_job("tst")
+    s = summarize(records_frame(spec, results), spec).set_index("method")
+    a, b = s.loc["selftest-sgd"], s.loc["selftest-sgd-slow"]
+    assert (a.n, a.n_diverged, a.n_failed) == (3, 1, 0)
+    assert a.weight_error__mean == pytest.approx(2.0)           # (1+2+3)/3, diverged 99 not averaged in
+    assert a.weight_error__std == pytest.approx(1.0)            # sqrt(((1)^2+0+(1)^2)/(3-1))
+    assert a.final_loss__std == pytest.approx(0.25)
+    assert (b.n, b.n_failed, bool(b.stand_in)) == (2, 1, True)
+    assert b.weight_error__mean == pytest.approx(5.0)
+    assert b.weight_error__std == pytest.approx(math.sqrt(2.0))  # sqrt((1+1)/1)
+    assert b.final_loss__std == pytest.approx(0.0)
+    assert a.wall_time == pytest.approx(6.0)
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("REPRO_UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_markdown_golden(results):
+    md = render_markdown(find_job("tst"), results)
+    _golden("selftest-table.md", md)
+    assert "**2.000 ± 1.000 [1 div.]**" in md          # best by direction (lower), diverged counted
+    assert "5.000 ± 1.414 [1 failed]†" in md            # stand-in marked, failed counted
+    assert "0.050 ± 0.010" in md                         # paper value beside
+
+
+def test_latex_golden(results):
+    tex = render_latex(find_job("tst"), results)
+    _golden("selftest-table.tex", tex)
+    assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
+    assert r"\textbf{2.000 $\pm$ 1.000 [1 div.]}" in tex

@@ -1,0 +1,110 @@
+import copy
+import textwrap
+
+import pytest
+import yaml
+
+from repro.spec import SpecError, expand, find_job, load_spec, parse_value, run_key
+
+from spine_helpers import SELFTEST_SPEC, make_project
+
+
+def write_spec(tmp_path, raw, name="selftest-table"):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.fixture
+def raw():
+    return yaml.safe_load(textwrap.dedent(SELFTEST_SPEC))
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r.update(titel="x"), "unknown field 'titel' (did you mean 'title'?)"),
+    (lambda r: r.pop("task"), "missing required field 'task'"),
+    (lambda r: r.update(kind="plot"), "kind: 'plot' is not one of table, figure"),
+    (lambda r: r["grid"].update(methods=["no-such-method"]), "unknown method 'no-such-method'"),
+    (lambda r: r["scales"]["cpu"].update(seeds="three"), "scales.cpu.seeds: expected int"),
+    (lambda r: r["scales"].pop("paper"), "missing scale(s) paper"),
+    (lambda r: r["scales"].update(huge={"seeds": 1}), "unknown scale 'huge'"),
+    (lambda r: r["metrics"][0].update(direction="up"), "is not higher or lower"),
+    (lambda r: r["table"].update(rows="optimizer"), "'optimizer' is not a dimension"),
+    (lambda r: r["table"].update(columns=[]), "neither rows nor columns"),
+    (lambda r: r["paper_values"][0].update(weight_error="about 3"), "paper_values[0].weight_error"),
+    (lambda r: r["paper_values"][0].update(fid=3.0), "unknown field 'fid'"),
+    (lambda r: r.update(id="other"), "must equal the file name"),
+])
+def test_validation_errors_name_file_and_field(tmp_path, raw, mutate, message):
+    mutate(raw)
+    with pytest.raises(SpecError) as err:
+        load_spec(write_spec(tmp_path, raw))
+    assert message in str(err.value)
+    assert str(err.value).startswith("selftest-table.yaml")
+
+
+def test_invalid_yaml_is_one_clear_error(tmp_path):
+    path = tmp_path / "selftest-table.yaml"
+    path.write_text("id: [unclosed\n")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_spec(path)
+
+
+def test_names_aliases_prefixes_and_close_matches(tmp_path, monkeypatch):
+    make_project(tmp_path, monkeypatch)
+    assert find_job("tst").id == "selftest-table"
+    assert find_job("selftest").id == "selftest-table"  # unique prefix
+    with pytest.raises(SpecError, match="unknown job 'selftset-table'; close matches: selftest-table"):
+        find_job("selftset-table")
+
+
+def test_grid_expansion_filters_and_seeds(tmp_path, raw):
+    raw["grid"]["datasets"] = ["cifar10", "celeba160"]
+    raw["grid"]["axes"] = {"lam": [-1, 1]}
+    raw["table"] = {"rows": "method", "columns": ["dataset", "lam", "metric"]}
+    spec = load_spec(write_spec(tmp_path, raw))
+    runs = expand(spec, "smoke")
+    assert len(runs) == 2 * 2 * 2 * 2
+    assert len({r.key for r in runs}) == len(runs)
+    only = expand(spec, "smoke", datasets=["celeba"], methods=["selftest-sgd"], seeds=3)
+    assert {(r.dataset, r.method) for r in only} == {("celeba160", "selftest-sgd")}
+    assert sorted({r.seed for r in only}) == [0, 1, 2]
+    assert {r.config["lam"] for r in only} == {-1, 1}
+    assert all(r.config["steps"] == 20 and r.config["lr"] == 0.05 for r in only)  # scale overrides config
+    with pytest.raises(SpecError, match="dataset 'mnist' is not in selftest-table"):
+        expand(spec, "smoke", datasets=["mnist"])
+    with pytest.raises(SpecError, match="method 'selftest' is ambiguous"):
+        expand(spec, "smoke", methods=["selftest"])
+    with pytest.raises(SpecError, match="at least 1"):
+        expand(spec, "smoke", seeds=0)
+
+
+def test_run_keys_are_stable_and_sensitive(tmp_path, raw):
+    spec = load_spec(write_spec(tmp_path, raw))
+    keys = [r.key for r in expand(spec, "cpu")]
+    # same configuration written differently (key order, flow vs block YAML) -> same keys
+    reordered = dict(reversed(list(raw.items())))
+    (tmp_path / "b").mkdir()
+    path = tmp_path / "b" / "selftest-table.yaml"
+    path.write_text(yaml.safe_dump(reordered, default_flow_style=False, sort_keys=False))
+    assert [r.key for r in expand(load_spec(path), "cpu")] == keys
+    # any change of the resolved configuration -> a different key
+    cfg = expand(spec, "cpu")[0].config
+    for k, v in [("lr", 0.051), ("steps", 41), ("seed", 7), ("recipe", {"family": "other"})]:
+        changed = copy.deepcopy(cfg)
+        changed[k] = v
+        assert run_key(changed) != run_key(cfg)
+    # the title and paper values are not part of a run's identity
+    raw2 = copy.deepcopy(raw)
+    raw2["title"] = "Another title"
+    raw2["paper_values"] = []
+    (tmp_path / "c").mkdir()
+    assert [r.key for r in expand(load_spec(write_spec(tmp_path / "c", raw2)), "cpu")] == keys
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("4.0 ± 3.08", (4.0, 3.08)), ("11.24 ± .12", (11.24, 0.12)), ("25±0", (25.0, 0.0)),
+    (0.83, (0.83, None)), ([1, 2], (1.0, 2.0)), (None, (None, None)), ("1e-3 +- 2e-4", (1e-3, 2e-4)),
+])
+def test_parse_paper_values(text, expected):
+    assert parse_value(text) == expected
