@@ -91,7 +91,8 @@ def cmd_run(args) -> int:
                       slurm=slurm, wait=args.wait or args.executor != "slurm", device=args.device, force=args.force)
     progress_iter(outcomes, len(todo), f"{spec.id} ({args.executor})", on_outcome)
     wall = time.perf_counter() - t0
-    summary = ", ".join(f"{counts[k]} {k}" for k in ("ok", "diverged", "failed", "submitted", "locked", "corrupt") if counts[k])
+    summary = ", ".join(f"{counts[k]} {k}" for k in ("ok", "diverged", "failed", "submitted", "queued", "locked", "corrupt")
+                        if counts[k])
     print(f"{spec.id}: {summary or 'nothing run'}; {skipped + counts['skipped']} skipped; wall time {wall:.1f} s")
     if args.executor != "slurm" or args.wait:
         md, _ = _write_tables(spec, args)
@@ -109,6 +110,7 @@ def cmd_status(args) -> int:
     specs = [find_job(args.job)] if args.job else all_specs()
     for spec in specs:
         if args.job:
+            slurm = _slurm_column(args.results, spec.id)
             rows = []
             for r in expand(spec, args.scale):
                 st = store.run_status(args.results, spec.id, r.key)
@@ -118,18 +120,39 @@ def cmd_status(args) -> int:
                     wall = f"{rec.get('wall_time', 0):.1f}"
                     if st == "failed":
                         st += f": {rec.get('error', '')[:80]}"
-                rows.append([r.key, r.label, st, wall])
-            print(tabulate(rows, headers=["key", f"run ({args.scale})", "status", "wall s"]))
+                rows.append([r.key, r.label, st, wall] + ([slurm.get(r.key, "")] if slurm else []))
+            print(tabulate(rows, headers=["key", f"run ({args.scale})", "status", "wall s"] + (["slurm"] if slurm else [])))
         else:
             c = _status_counts(spec, args.results, args.scale)
             print(f"{spec.id:24s} {args.scale}: " + ", ".join(f"{v} {k}" for k, v in sorted(c.items())))
     return 0
 
 
+def _slurm_column(results: Path, job: str) -> dict[str, str]:
+    """Run key -> "<slurm job id> <state>" for the runs submitted to Slurm (empty when none were)."""
+    from .launch import job_submissions, slurm_states
+
+    subs = job_submissions(results, job)
+    states = slurm_states([i["job_id"] for i in subs.values()])
+    return {key: f"{i['job_id']} {states.get(i['job_id'], 'UNKNOWN')}" for key, i in subs.items()}
+
+
+def cmd_cancel(args) -> int:
+    from .launch import cancel
+
+    spec = find_job(args.job)
+    ids = cancel(args.results, spec.id)
+    print(f"{spec.id}: cancelled {len(ids)} Slurm job(s)" + (f": {' '.join(ids)}" if ids else " (none pending or running)")
+          + "; checkpoints are kept, `repro run` resumes them")
+    return 0
+
+
 def cmd_tables(args) -> int:
     specs = [find_job(j) for j in args.jobs] if args.jobs else all_specs()
     for spec in specs:
-        list(store.iter_records(args.results, spec.id))  # warn once per corrupt record
+        for _ in store.iter_records(args.results, spec.id,
+                                    on_corrupt=lambda m: print(f"repro: warning: {m}", file=sys.stderr)):
+            pass
         md, tex = _write_tables(spec, args)
         print(f"{spec.id}: {md} {tex}")
     return 0
@@ -176,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("job", nargs="?")
     s.add_argument("--scale", choices=SCALES, default="cpu")
     s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("cancel", help="scancel the pending and running Slurm jobs of a job's runs")
+    s.add_argument("job")
+    s.set_defaults(func=cmd_cancel)
 
     s = sub.add_parser("tables", help="re-render tables/<job>.md and .tex from the records present")
     s.add_argument("jobs", nargs="*")

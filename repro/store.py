@@ -76,13 +76,18 @@ def run_status(results: Path, job: str, key: str) -> str:
         return "corrupt"
 
 
-def iter_records(results: Path, job: str) -> Iterator[dict]:
-    """Every readable record of a job; a corrupt one is skipped with a warning naming its file."""
+def iter_records(results: Path, job: str, on_corrupt=None) -> Iterator[dict]:
+    """Every readable record of a job; a corrupt one is skipped, and ``on_corrupt(message)`` (default: a
+    warning) names its file."""
     for path in sorted((Path(results) / job).glob(f"*/{RECORD}")):
         try:
             yield read_record(path)
         except CorruptRecord as err:
-            warnings.warn(f"skipping {err}; delete or fix it, or rerun that run with --force", stacklevel=2)
+            message = f"skipping {err}; delete or fix it, or rerun that run with --force"
+            if on_corrupt is None:
+                warnings.warn(message, stacklevel=2)
+            else:
+                on_corrupt(message)
 
 
 def set_aside(path: Path, reason: str) -> Path:
