@@ -6,8 +6,12 @@ the submitted callable imports ``repro.worker`` inside the process that executes
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import shutil
+import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -15,8 +19,11 @@ from typing import Callable, Iterator
 import submitit
 import yaml
 
+from . import store
+from .spec import run_key
+
 EXECUTORS = ("debug", "local", "slurm")
-SLURM_CONFIG = Path(os.environ.get("REPRO_SLURM_CONFIG", "~/.config/repro/slurm.yaml")).expanduser()
+SLURM_CONFIG_DEFAULT = "~/.config/repro/slurm.yaml"  # $REPRO_SLURM_CONFIG overrides
 SLURM_DEFAULTS = {"partition": None, "time_min": 240, "cpus_per_task": 2, "gpus_per_node": 0, "mem_gb": 16,
                   "array_parallelism": 64, "signal_delay_s": 90, "max_num_timeout": 20}
 
@@ -47,7 +54,7 @@ class Outcome:
 def slurm_parameters(options: dict | None = None, config_file: Path | None = None) -> dict:
     """Slurm settings: defaults < ``~/.config/repro/slurm.yaml`` < command-line options."""
     params = dict(SLURM_DEFAULTS)
-    config_file = Path(config_file) if config_file else SLURM_CONFIG
+    config_file = Path(config_file or os.environ.get("REPRO_SLURM_CONFIG", SLURM_CONFIG_DEFAULT)).expanduser()
     if config_file.exists():
         loaded = yaml.safe_load(config_file.read_text()) or {}
         unknown = set(loaded) - set(SLURM_DEFAULTS)
@@ -56,6 +63,15 @@ def slurm_parameters(options: dict | None = None, config_file: Path | None = Non
                              f"(allowed: {', '.join(SLURM_DEFAULTS)})")
         params.update(loaded)
     params.update({k: v for k, v in (options or {}).items() if v is not None})
+    if params["time_min"] * 60 <= params["signal_delay_s"]:
+        raise ValueError(f"Slurm time limit {params['time_min']} min is not longer than signal_delay_s="
+                         f"{params['signal_delay_s']} s: the checkpoint signal would come before the job starts; "
+                         "raise --time-min or lower signal_delay_s in the Slurm config file")
+    if params["time_min"] * 60 < params["signal_delay_s"] + 30:
+        # Slurm checks time limits every 30 s: a shorter margin may kill the job before it checkpoints.
+        warnings.warn(f"Slurm time limit {params['time_min']} min leaves less than 30 s after the checkpoint "
+                      f"signal (signal_delay_s={params['signal_delay_s']}); runs may be killed before they requeue",
+                      stacklevel=2)
     return params
 
 
@@ -87,7 +103,9 @@ def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: in
     Slurm without ``wait``). ``worker_options`` go to ``repro.worker.execute`` (device, force)."""
     if not cfgs:
         return
-    folder = Path(results) / ".submitit" / time.strftime("%Y%m%d-%H%M%S")
+    # Unique per launch: Slurm job ids restart at 1 on a fresh cluster, so an old folder could hold a
+    # result file with the same job id.
+    folder = Path(results) / ".submitit" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     ex = make_executor(executor, folder, workers, slurm)
     call = WorkerCall()
     results = str(results)
@@ -96,13 +114,8 @@ def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: in
             yield _outcome(cfg, ex.submit(call, cfg, results, **worker_options))
         return
     if executor == "slurm":
-        with ex.batch():
-            jobs = [ex.submit(call, cfg, results, **worker_options) for cfg in cfgs]
-        if not wait:
-            for cfg, job in zip(cfgs, jobs):
-                yield Outcome(cfg, "submitted", extra={"job_id": job.job_id})
-            return
-        pending = list(zip(cfgs, jobs))
+        yield from _launch_slurm(ex, call, cfgs, Path(results), wait, poll_s, worker_options)
+        return
     else:  # local: at most `workers` subprocesses at a time, sharing the cores
         worker_options.setdefault("num_threads", max(1, (os.cpu_count() or 1) // max(1, workers)))
         queue, pending = list(cfgs), []
@@ -112,8 +125,6 @@ def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: in
                 pending.append((cfg, ex.submit(call, cfg, results, **worker_options)))
             yield from _drain(pending, poll_s, first_only=True)
         return
-    while pending:
-        yield from _drain(pending, poll_s, first_only=False)
 
 
 def _drain(pending: list, poll_s: float, first_only: bool) -> Iterator[Outcome]:
@@ -131,7 +142,10 @@ def _outcome(cfg: dict, job) -> Outcome:
     try:
         out = job.result()
     except Exception as err:  # the worker records its own failures; this is a crash of the process itself
-        return Outcome(cfg, "failed", error=f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}")
+        error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
+        if isinstance(job, submitit.SlurmJob):
+            error = f"Slurm job {job.job_id} ended {job.state} without a result (log: {job.paths.stderr})"
+        return Outcome(cfg, "failed", error=error, extra={"crashed": True, "job_id": job.job_id})
     return Outcome(cfg, out["status"], out.get("error"), out.get("wall_time"))
 
 
@@ -142,3 +156,126 @@ def progress_iter(outcomes: Iterator[Outcome], total: int, desc: str, on_outcome
         for outcome in outcomes:
             on_outcome(outcome)
             bar.update(1)
+
+
+# ----------------------------------------------------------------------------- Slurm (issue 9)
+SUBMISSION = "slurm.json"  # beside a run's record: the Slurm job that runs (or last ran) it
+# Slurm states in which a job may still run: such a run is not submitted a second time.
+ACTIVE_STATES = frozenset({"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "REQUEUE_FED",
+                           "REQUEUE_HOLD", "RESIZING", "SUSPENDED", "SIGNALING", "STAGE_OUT"})
+SACCT_EVERY_S = 5.0  # while waiting: one sacct call for all jobs, to notice jobs that died without a result
+
+
+def _launch_slurm(ex, call, cfgs: list[dict], results: Path, wait: bool, poll_s: float,
+                  worker_options: dict) -> Iterator[Outcome]:
+    """One submitit job array for every run not already pending or running in Slurm."""
+    queued = active_submissions(results, cfgs)
+    for cfg in cfgs:
+        if run_key(cfg) in queued:
+            yield Outcome(cfg, "queued", extra={"job_id": queued[run_key(cfg)]["job_id"]})
+    cfgs = [c for c in cfgs if run_key(c) not in queued]
+    if not cfgs:
+        return
+    with ex.batch():  # sbatch --array, throttled by array_parallelism
+        jobs = [ex.submit(call, cfg, str(results), **worker_options) for cfg in cfgs]
+    for cfg, job in zip(cfgs, jobs):
+        save_submission(results, cfg, job.job_id, ex.folder)
+    if not wait:
+        for cfg, job in zip(cfgs, jobs):
+            yield Outcome(cfg, "submitted", extra={"job_id": job.job_id})
+        return
+    pending, last_sacct = list(zip(cfgs, jobs)), 0.0
+    while pending:
+        if time.monotonic() - last_sacct > SACCT_EVERY_S:
+            submitit.SlurmJob.watcher.update()  # one sacct for all; done() below reads its cache
+            last_sacct = time.monotonic()
+        done = [(c, j) for c, j in pending if j.done()]
+        for item in done:
+            pending.remove(item)
+            outcome = _outcome(*item)
+            if outcome.status == "failed" and outcome.extra.get("crashed"):
+                record_crash(results, *item, outcome.error)
+            yield outcome
+        if not done:
+            time.sleep(poll_s)
+
+
+def save_submission(results: Path, cfg: dict, job_id: str, folder: Path) -> None:
+    path = store.run_dir(results, cfg["job"], run_key(cfg)) / SUBMISSION
+    store.write_json_atomic(path, {"job_id": str(job_id), "submitit_folder": str(folder),
+                                   "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+
+
+def read_submission(results: Path, job: str, key: str) -> dict | None:
+    path = store.run_dir(results, job, key) / SUBMISSION
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def job_submissions(results: Path, job: str) -> dict[str, dict]:
+    """Run key -> submission, for every run of ``job`` ever submitted to Slurm (any scale)."""
+    out = {}
+    for path in sorted((Path(results) / job).glob(f"*/{SUBMISSION}")):
+        info = read_submission(results, job, path.parent.name)
+        if info:
+            out[path.parent.name] = info
+    return out
+
+
+def slurm_states(job_ids: list[str]) -> dict[str, str]:
+    """Slurm state of each job id (``"12_3"`` for an array task), read through sacct in one call, the way
+    submitit reads it; ``UNKNOWN`` when sacct is absent or does not know the id."""
+    ids = sorted({str(j) for j in job_ids})
+    if not ids or shutil.which("sacct") is None:
+        return {j: "UNKNOWN" for j in ids}
+    watcher = submitit.slurm.slurm.SlurmInfoWatcher(delay_s=0)
+    for j in ids:
+        watcher.register_job(j)
+    watcher.update()
+    # "CANCELLED by 0" -> "CANCELLED"
+    return {j: watcher.get_state(j, mode="cache").split()[0] for j in ids}
+
+
+def active_submissions(results: Path, cfgs: list[dict]) -> dict[str, dict]:
+    """Run key -> submission, for the runs of ``cfgs`` whose Slurm job is still pending or running."""
+    subs = {}
+    for cfg in cfgs:
+        info = read_submission(results, cfg["job"], run_key(cfg))
+        if info:
+            subs[run_key(cfg)] = info
+    states = slurm_states([i["job_id"] for i in subs.values()])
+    return {k: i for k, i in subs.items() if states.get(i["job_id"]) in ACTIVE_STATES}
+
+
+def cancel(results: Path, job: str) -> list[str]:
+    """``scancel`` every pending or running Slurm job of ``job``'s runs; returns the cancelled job ids.
+    Checkpoints stay: a later ``repro run`` resumes those runs."""
+    subs = job_submissions(results, job)
+    states = slurm_states([i["job_id"] for i in subs.values()])
+    ids = sorted({i["job_id"] for i in subs.values() if states.get(i["job_id"]) in ACTIVE_STATES})
+    if ids:
+        if shutil.which("scancel") is None:
+            raise FileNotFoundError("scancel not found: run `repro cancel` on a machine with the Slurm client")
+        subprocess.run(["scancel", *ids], check=True)
+    return ids
+
+
+def record_crash(results: Path, cfg: dict, job, error: str) -> None:
+    """A Slurm job that died without a result (SIGKILL, scancel, node failure) leaves no record: write a
+    `failed` one with its error, unless a record exists or another process holds the run."""
+    key = run_key(cfg)
+    folder = store.run_dir(results, cfg["job"], key)
+    try:
+        with store.run_lock(folder):
+            if (folder / store.RECORD).exists():
+                return
+            store.write_json_atomic(folder / store.RECORD, {
+                "key": key, "job": cfg["job"], "method": cfg["method"], "dataset": cfg["dataset"],
+                "seed": cfg["seed"], "scale": cfg["scale"], "axes": cfg.get("axes", {}), "config": cfg,
+                "status": "failed", "error": error, "metrics": {}, "slurm_job_id": str(job.job_id),
+                "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            })
+    except store.RunLocked:
+        pass
