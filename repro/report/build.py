@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, paths, store
-from ..aggregate import footer, records_frame, summarize
+from ..aggregate import records_frame, summarize
 from ..spec import SCALES, SpecError, find_job, job_names, load_spec
 from . import latex, markdown
 from .compute import provenance_table
@@ -83,12 +83,10 @@ def _figure_section(spec, results: Path, out: Path, images: list[Path]) -> list:
     pdf = next(p for p in written if p.suffix == ".pdf")
     caption = (spec.raw.get("figure") or {}).get("caption") or spec.title
     blocks.append(Images([Image(png.relative_to(out).as_posix(), pdf.relative_to(out).as_posix(), caption)]))
-    summary = summarize(frame, spec)
-    notes = []
-    for scale in _scales_present(summary):
-        notes += footer(spec, summary, scale)[:1]
+    scales = [s for s in SCALES[::-1] if s in set(frame.scale)]
+    notes = [f"Drawn from the records of scale(s) {', '.join(f'`{s}`' for s in scales)}."]
     notes += [f"Protocol: {x}" for x in spec.deviations or []]
-    return blocks + ([Bullets(notes)] if notes else [])
+    return blocks + [Bullets(notes)]
 
 
 def _samples_section(spec, results: Path, records: list[dict], out: Path, images: list[Path]) -> list:

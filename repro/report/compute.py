@@ -4,10 +4,13 @@ from __future__ import annotations
 from .document import Table
 from .status import short_commit
 
-HEADER = ["Job", "Records", "Compute (h:mm:ss)", "repro", "Commits", "torch", "Devices"]
+HEADER = ["Job", "Records", "Compute", "repro", "Commits", "torch", "Devices"]
 
 
-def hms(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """"12.3 s" under a minute, else "h:mm:ss"."""
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
     seconds = int(round(seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
@@ -37,8 +40,8 @@ def provenance_table(jobs: list[tuple]) -> Table:
             continue
         seconds = wall_time(records)
         total, n = total + seconds, n + len(records)
-        rows.append([f"`{spec.id}`", str(len(records)), hms(seconds), ", ".join(_values(records, "repro_version")) or "–",
+        rows.append([f"`{spec.id}`", str(len(records)), duration(seconds), ", ".join(_values(records, "repro_version")) or "–",
                      ", ".join(short_commit(c) for c in _values(records, "commit")) or "–",
                      ", ".join(_values(records, "torch_version")) or "–", ", ".join(_devices(records)) or "–"])
-    rows.append(["**total**", str(n), hms(total), "", "", "", ""])
+    rows.append(["**total**", str(n), duration(total), "", "", "", ""])
     return Table(header=HEADER, rows=rows)

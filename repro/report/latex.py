@@ -85,7 +85,7 @@ def _images(block: Images) -> list[str]:
     out = [r"\begin{figure}[htbp]", r"\centering"]
     for item in block.items:
         out += [rf"\begin{{minipage}}[t]{{{block.width:.2f}\linewidth}}\centering",
-                rf"\includegraphics[width=\linewidth]{{{_graphic(item)}}}\\",
+                rf"\includegraphics[width=\linewidth,height=0.7\textheight,keepaspectratio]{{{_graphic(item)}}}\\",
                 r"\scriptsize " + inline(item.caption), r"\end{minipage}\hfill"]
     if block.caption:
         out.append(r"\caption{" + inline(block.caption) + "}")
