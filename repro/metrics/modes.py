@@ -21,6 +21,11 @@ def gmm_grid_metrics(samples, centers, std: float, threshold: float = 3.0, min_c
     'low quality' bin); P_d is the same histogram of the true mixture, whose low-quality mass is
     the probability that a component draw lands beyond ``threshold`` std (chi distribution, d dims).
     Empty bins of P_g contribute 0 to KL(P_g || P_d).
+
+    Assumes the threshold balls of different centres do not overlap (true for the 004 grid: spacing 2,
+    3·std = 0.15), so that "within 3 std of any centre" equals "within 3 std of the nearest centre".
+    ``weights`` gives uneven mixtures (004 Fig. 3a); uniform otherwise. Keys: ``modes`` (int),
+    ``hq`` (proportion of high-quality samples), ``kl``.
     """
     from scipy.stats import chi2
 
@@ -30,6 +35,10 @@ def gmm_grid_metrics(samples, centers, std: float, threshold: float = 3.0, min_c
         raise ValueError(f"samples {x.shape} and centers {c.shape} must be N×d and K×d with the same d")
     if not np.isfinite(x).all():
         raise ValueError("samples contain NaN or inf")
+    if not (std > 0 and threshold > 0 and min_count >= 0):
+        raise ValueError(f"need std > 0, threshold > 0 and min_count >= 0; got {std}, {threshold}, {min_count}")
+    if len(x) == 0:
+        raise ValueError("gmm_grid_metrics needs at least one sample")
     k, d = c.shape
     w = np.full(k, 1.0 / k) if weights is None else _as_numpy(weights) / _as_numpy(weights).sum()
     d2 = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)
