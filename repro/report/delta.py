@@ -29,10 +29,8 @@ def standardized_difference(mean_r: float, std_r: float | None, n_r: int,
 
 def signed(x: float, fmt: str) -> str:
     """``x`` in the metric's format with an explicit sign ("+0.50", "-1.2")."""
-    try:
-        return format(x, "+" + fmt.lstrip("+"))
-    except ValueError:  # a format with fill/align/width: sign it by hand
-        return ("+" if x >= 0 else "") + format(x, fmt).strip()
+    text = format(x, fmt).strip()
+    return text if text.startswith(("-", "+")) else "+" + text
 
 
 def delta_text(mean_r: float, std_r: float | None, n_r: int, mean_p: float | None, std_p: float | None,

@@ -1,0 +1,89 @@
+"""Figure registry, the sample-grid fallback's choice of image, and LaTeX escaping."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import repro.figures as figures
+from repro.figures.artifacts import last_sample_grid, newest_png, sample_step
+from repro.figures.sample_grid import pick_images
+from repro.report.latex import escape, inline
+from repro.spec import Spec
+
+SPEC = Spec(Path("fig.yaml"), {"id": "fig", "title": "T", "grid": {"methods": ["gan"], "datasets": ["mnist"]}})
+
+
+def _png(path: Path, value: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((4, 4, 3), value, dtype=np.uint8)).save(path)
+
+
+def test_unknown_plot_is_a_clear_error():
+    with pytest.raises(ValueError, match="figure plot 'no_such_plot' not found: add repro/figures/no_such_plot.py"):
+        figures.get_plot("no_such_plot")
+    with pytest.raises(ValueError, match="not a valid plot name"):
+        figures.get_plot("../evil")
+    assert "sample_grid" in figures.available() and "common" not in figures.available()
+
+
+def test_draw_requires_png_and_pdf(tmp_path, monkeypatch):
+    def png_only(spec, frame, results_dir, out_base):
+        _png(out_base.with_suffix(".png"), 0)
+        return [out_base.with_suffix(".png")]
+
+    monkeypatch.setattr(figures, "get_plot", lambda name: png_only)
+    with pytest.raises(ValueError, match="did not write .pdf files"):
+        figures.draw(SPEC, pd.DataFrame(), tmp_path, tmp_path / "out" / "fig")
+
+
+def test_sample_step_names():
+    assert sample_step("samples_step1200.png") == 1200
+    assert sample_step("samples_step12.pdf") is None and sample_step("my_samples_step3.png") is None
+    assert last_sample_grid(["samples_step900.png", "samples_step1000.png", "x.png"]) == ("samples_step1000.png", 1000)
+    assert last_sample_grid(["x.png"]) is None
+
+
+def test_newest_png_prefers_the_last_grid_then_the_latest_file(tmp_path):
+    _png(tmp_path / "a" / "samples_step90.png", 1)
+    _png(tmp_path / "a" / "samples_step100.png", 2)
+    _png(tmp_path / "a" / "zzz.png", 3)
+    assert newest_png(tmp_path / "a").name == "samples_step100.png"  # by step, not by name or time
+    _png(tmp_path / "b" / "old.png", 1)
+    _png(tmp_path / "b" / "new.png", 2)
+    os.utime(tmp_path / "b" / "old.png", (1, 1))
+    assert newest_png(tmp_path / "b").name == "new.png"
+    assert newest_png(tmp_path / "missing") is None
+
+
+def test_pick_images_prefers_ok_runs_then_low_seeds(tmp_path):
+    frame = pd.DataFrame([
+        {"key": "k2", "method": "gan", "dataset": "mnist", "seed": 0, "status": "diverged"},
+        {"key": "k1", "method": "gan", "dataset": "mnist", "seed": 2, "status": "ok"},
+        {"key": "k0", "method": "gan", "dataset": "mnist", "seed": 1, "status": "ok"},
+    ])
+    for key in ("k0", "k1", "k2"):
+        _png(tmp_path / "fig" / key / "samples_step10.png", 1)
+    path, seed = pick_images(SPEC, frame, tmp_path)[("gan", "mnist")]
+    assert seed == 1 and path.parent.name == "k0"
+
+
+def test_sample_grid_plot_writes_png_and_pdf(tmp_path):
+    frame = pd.DataFrame([{"key": "k0", "method": "gan", "dataset": "mnist", "seed": 0, "status": "ok"}])
+    _png(tmp_path / "fig" / "k0" / "samples_step10.png", 200)
+    written = figures.draw(SPEC, frame, tmp_path, tmp_path / "out" / "fig")
+    assert sorted(p.suffix for p in written) == [".pdf", ".png"]
+    with Image.open(tmp_path / "out" / "fig.png") as im:
+        im.verify()
+    assert (tmp_path / "out" / "fig.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_latex_escape():
+    assert escape("a_b & 50% #1 $x$ {y} ~ ^") == r"a\_b \& 50\% \#1 \$x\$ \{y\} \textasciitilde{} \textasciicircum{}"
+    assert escape("4.0 ± 3.08 † ‡ 5×5 – é") == r"4.0 $\pm$ 3.08 $^\dagger$ $^\ddagger$ 5$\times$5 -- é"
+    assert escape("ω") == "[greek small letter omega]"
+    assert inline("**2.5 ± 0.1** in `a_b`") == r"\textbf{2.5 $\pm$ 0.1} in \texttt{a\_b}"
