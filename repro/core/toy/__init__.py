@@ -2,7 +2,7 @@
 
 ``build_toy_model(family, params, sigma, device)``: ``family`` in ``FAMILIES``; ``params`` holds the
 model's hyper-parameters (z_dim, hidden, learning rates, ...); ``sigma`` is the mixture's component
-std, used as the explicit likelihood's std by SIG and by the VAE's decoder.
+std, used as the std of SIG's explicit likelihood N(theta, sigma² I).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .vae import VAE
 from .veegan import VEEGAN
 
 FAMILIES = {"gan": GAN, "unrolled-gan": UnrolledGAN, "veegan": VEEGAN, "vae": VAE, "sig": SIG}
-_NEEDS_SIGMA = {"vae", "sig"}
+_NEEDS_SIGMA = {"sig"}
 
 
 def build_toy_model(family: str, params: dict | None, sigma: float, device: torch.device | str = "cpu") -> ToyModel:

@@ -7,6 +7,8 @@ Random draws (latent noise) come from the global torch RNG, which ``RunContext``
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -40,7 +42,9 @@ class ToyModel(nn.Module):
         return next(self.parameters()).dtype
 
     def state(self) -> dict:
-        return {"model": self.state_dict(), "optim": {k: o.state_dict() for k, o in self.optimizers().items()}}
+        """A snapshot (deep copy: optimisers' state_dicts alias their live moment tensors)."""
+        return copy.deepcopy({"model": self.state_dict(),
+                              "optim": {k: o.state_dict() for k, o in self.optimizers().items()}})
 
     def load_state(self, state: dict) -> None:
         self.load_state_dict(state["model"])
