@@ -1,0 +1,50 @@
+"""``repro metrics ...``: metric utilities (the lead hooks :func:`add_parser` into repro/cli.py)."""
+from __future__ import annotations
+
+import argparse
+
+
+def _train_classifier(args) -> int:
+    from .classifier import train_classifier
+
+    train_classifier(args.dataset, root=args.data_root, device=args.device, epochs=args.epochs, seed=args.seed)
+    return 0
+
+
+def _find_weights(args) -> int:
+    from .extractors import InceptionWeightsMissing, find_inception_weights
+
+    try:
+        print(find_inception_weights(args.weights))
+    except InceptionWeightsMissing as err:
+        print(err)
+        return 1
+    return 0
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``metrics`` command group to an argparse ``subparsers`` object; returns its parser."""
+    parser = subparsers.add_parser("metrics", help="metric utilities: digit classifier, Inception weights")
+    sub = parser.add_subparsers(dest="metrics_command", required=True)
+    train = sub.add_parser("train-classifier", help="train and cache the digit classifier for stacked-MNIST modes")
+    train.add_argument("dataset", choices=["mnist", "digits"])
+    train.add_argument("--data-root", default=None, help="data folder (default $REPRO_DATA or ~/.cache/repro/data)")
+    train.add_argument("--device", default="cpu")
+    train.add_argument("--epochs", type=int, default=None, help="default: 3 (mnist), 40 (digits)")
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(func=_train_classifier)
+    weights = sub.add_parser("inception-weights", help="show which TF-Inception weights file would be used")
+    weights.add_argument("--weights", default=None)
+    weights.set_defaults(func=_find_weights)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="repro")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,161 @@
+"""Feature extractors for FID / KID / IS, by name.
+
+- ``inception``: the TF-Inception network (``inception-2015-12-05``) that every paper number uses.
+  The network and its preprocessing come from the reference libraries, never re-implemented:
+  torch-fidelity's ``FeatureExtractorInceptionV3`` (TF-compatible bilinear resize to 299, (x−128)/128)
+  for its converted weights ``weights-inception-2015-12-05-6726825d.pth``, or clean-fid's TorchScript
+  model (``inception-2015-12-05.pt``, resized inside the model) when that is the file found.
+  Looked for, in order: the ``weights`` argument, ``$REPRO_INCEPTION_WEIGHTS``, torch-fidelity's cache
+  (``<torch hub dir>/checkpoints/``), clean-fid's cache (``/tmp``), ``$REPRO_CACHE/inception/``.
+  Nothing is downloaded; when no file is found, :class:`InceptionWeightsMissing` says what to do.
+- ``random-inception``: the same torch-fidelity network with fixed-seed random weights (Kaiming-normal
+  convolutions, identity batch-norm, N(0, 1/2048) classifier). Same code path, runs offline, but its
+  numbers are **uncalibrated**: ``extractor.calibrated`` is False and :func:`calibration_note` gives
+  the sentence every record and table built on it must carry.
+
+An extractor maps float images N×C×H×W in [-1, 1] (C = 1 or 3; grey is repeated to RGB) to a dict of
+float32 arrays: ``pool`` (N×2048, FID/KID) and ``logits`` (N×1008, pool·W without bias: IS).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ._checks import image_batch
+from .cache import cache_dir
+
+TORCH_FIDELITY_FILE = "weights-inception-2015-12-05-6726825d.pth"
+CLEANFID_FILE = "inception-2015-12-05.pt"
+RANDOM_SEED = 0
+
+
+class InceptionWeightsMissing(FileNotFoundError):
+    pass
+
+
+def _weights_candidates(weights) -> list[Path]:
+    if weights is not None:
+        return [Path(weights).expanduser()]
+    out = []
+    if os.environ.get("REPRO_INCEPTION_WEIGHTS"):
+        return [Path(os.environ["REPRO_INCEPTION_WEIGHTS"]).expanduser()]
+    hub = Path(torch.hub.get_dir()) / "checkpoints"
+    out += [hub / TORCH_FIDELITY_FILE, Path("/tmp") / CLEANFID_FILE]
+    out += [cache_dir("inception", TORCH_FIDELITY_FILE), cache_dir("inception", CLEANFID_FILE)]
+    return out
+
+
+def find_inception_weights(weights=None) -> Path:
+    """The first existing weights file (see module docstring), else InceptionWeightsMissing."""
+    candidates = _weights_candidates(weights)
+    for path in candidates:
+        if path.is_file():
+            return path
+    looked = "\n  ".join(str(p) for p in candidates)
+    raise InceptionWeightsMissing(
+        "The TF-Inception weights (inception-2015-12-05) are needed for calibrated FID/KID/IS and were not found.\n"
+        f"Looked in:\n  {looked}\n"
+        f"Get '{TORCH_FIDELITY_FILE}' on a machine with internet, e.g.\n"
+        "  wget https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + TORCH_FIDELITY_FILE + "\n"
+        f"(or clean-fid's '{CLEANFID_FILE}' from https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/"
+        "metrics/), copy it here, and point REPRO_INCEPTION_WEIGHTS at it or put it in "
+        f"{cache_dir('inception')}/. For an offline smoke test use the extractor 'random-inception' (uncalibrated).")
+
+
+def _torch_fidelity_network(weights_path: Path):
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    return FeatureExtractorInceptionV3("inception-v3-compat", ["2048", "logits_unbiased"],
+                                       feature_extractor_weights_path=str(weights_path))
+
+
+def _random_network(seed: int):
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    class RandomInception(FeatureExtractorInceptionV3):
+        def load_state_dict(self, state_dict, strict=True, assign=False):
+            if state_dict.get("repro_random_init") is None:
+                return super().load_state_dict(state_dict, strict=strict)
+            g = torch.Generator().manual_seed(int(state_dict["repro_random_init"]))
+            for module in self.modules():
+                if isinstance(module, torch.nn.Conv2d):
+                    torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu", generator=g)
+                elif isinstance(module, torch.nn.BatchNorm2d):
+                    module.reset_parameters()
+                elif isinstance(module, torch.nn.Linear):
+                    torch.nn.init.normal_(module.weight, std=module.in_features ** -0.5, generator=g)
+                    torch.nn.init.zeros_(module.bias)
+            return None
+
+    marker = cache_dir("inception", f"random-init-{seed}.pt")
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        tmp = marker.with_suffix(f".tmp{os.getpid()}")
+        torch.save({"repro_random_init": seed}, tmp)
+        os.replace(tmp, marker)
+    return RandomInception("random-inception", ["2048", "logits_unbiased"],
+                           feature_extractor_weights_path=str(marker))
+
+
+class FeatureExtractor:
+    """Callable: float images in [-1, 1] → {"pool": N×2048, "logits": N×1008} (numpy float32)."""
+
+    def __init__(self, name: str, calibrated: bool, network, device, backend: str, weights: str | None):
+        self.name, self.calibrated, self.backend, self.weights = name, calibrated, backend, weights
+        self.device = torch.device(device)
+        self.network = network.to(self.device).eval()
+
+    @torch.no_grad()
+    def _batch(self, images_uint8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = images_uint8.to(self.device)
+        if self.backend == "clean-fid":
+            pool = self.network(x.float(), return_features=True).reshape(len(x), -1)
+            probs = self.network(x.float())
+            return pool, probs.clamp_min(1e-30).log()  # log-probabilities: the same softmax
+        pool, logits = self.network(x)
+        return pool, logits
+
+    def __call__(self, images, batch_size: int = 50) -> dict[str, np.ndarray]:
+        x = image_batch(images)
+        if x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        if x.shape[1] != 3:
+            raise ValueError(f"images must have 1 or 3 channels for Inception; got {x.shape[1]}.")
+        pools, logits = [], []
+        for start in range(0, x.shape[0], batch_size):
+            u8 = ((x[start:start + batch_size] + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+            p, lg = self._batch(u8)
+            pools.append(p.float().cpu())
+            logits.append(lg.float().cpu())
+        return {"pool": torch.cat(pools).numpy(), "logits": torch.cat(logits).numpy()}
+
+
+def calibration_note(extractor: FeatureExtractor) -> str | None:
+    """The sentence a record must carry when the numbers are not comparable with the papers'."""
+    if extractor.calibrated:
+        return None
+    return (f"FID/KID/IS computed with '{extractor.name}' (random weights): UNCALIBRATED, "
+            "not comparable with paper values.")
+
+
+def get_extractor(name: str, device="cpu", weights=None) -> FeatureExtractor:
+    """``inception`` (needs the TF-Inception weights) or ``random-inception`` (offline, uncalibrated)."""
+    if name == "random-inception":
+        return FeatureExtractor(name, False, _random_network(RANDOM_SEED), device, "torch-fidelity", None)
+    if name == "inception":
+        path = find_inception_weights(weights)
+        if path.suffix == ".pth":
+            return FeatureExtractor(name, True, _torch_fidelity_network(path), device, "torch-fidelity", str(path))
+        try:
+            network = torch.jit.load(str(path), map_location="cpu").eval()
+        except RuntimeError as err:
+            raise ValueError(f"{path} is neither torch-fidelity's .pth weights nor clean-fid's TorchScript "
+                             f"Inception ({err}); see `repro.metrics.extractors` for the expected files.") from err
+        return FeatureExtractor(name, True, network, device, "clean-fid", str(path))
+    raise ValueError(f"unknown feature extractor {name!r}; choose one of {EXTRACTORS}.")
+
+
+EXTRACTORS = ("inception", "random-inception")
