@@ -161,7 +161,7 @@ def progress_iter(outcomes: Iterator[Outcome], total: int, desc: str, on_outcome
 # ----------------------------------------------------------------------------- Slurm (issue 9)
 SUBMISSION = "slurm.json"  # beside a run's record: the Slurm job that runs (or last ran) it
 # Slurm states in which a job may still run: such a run is not submitted a second time.
-ACTIVE_STATES = frozenset({"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "REQUEUE_FED",
+ACTIVE_STATES = frozenset({"PENDING", "CONFIGURING", "RUNNING", "REQUEUED", "REQUEUE_FED",
                            "REQUEUE_HOLD", "RESIZING", "SUSPENDED", "SIGNALING", "STAGE_OUT"})
 SACCT_EVERY_S = 5.0  # while waiting: one sacct call for all jobs, to notice jobs that died without a result
 
@@ -225,25 +225,32 @@ def job_submissions(results: Path, job: str) -> dict[str, dict]:
 
 
 def slurm_states(job_ids: list[str]) -> dict[str, str]:
-    """Slurm state of each job id (``"12_3"`` for an array task), read through sacct in one call, the way
-    submitit reads it; ``UNKNOWN`` when sacct is absent or does not know the id."""
+    """Slurm state of each job id (``"12_3"`` for an array task): the controller's live state (squeue)
+    for jobs it still holds, else the accounting record (sacct, read the way submitit reads it);
+    ``UNKNOWN`` when neither knows the id (or the Slurm client is absent)."""
     ids = sorted({str(j) for j in job_ids})
-    if not ids or shutil.which("sacct") is None:
-        return {j: "UNKNOWN" for j in ids}
-    watcher = submitit.slurm.slurm.SlurmInfoWatcher(delay_s=0)
-    for j in ids:
-        watcher.register_job(j)
-    watcher.update()
-    # "CANCELLED by 0" -> "CANCELLED"
-    return {j: watcher.get_state(j, mode="cache").split()[0] for j in ids}
+    states = {j: "UNKNOWN" for j in ids}
+    if ids and shutil.which("sacct"):
+        watcher = submitit.slurm.slurm.SlurmInfoWatcher(delay_s=0)
+        for j in ids:
+            watcher.register_job(j)
+        watcher.update()
+        states.update({j: watcher.get_state(j, mode="cache").split()[0] for j in ids})  # "CANCELLED by 0"
+    if ids and shutil.which("squeue"):
+        # Accounting lags a job's submission by a moment; the controller knows it at once.
+        out = subprocess.run(["squeue", "-h", "-r", "-o", "%i %T"], capture_output=True, text=True).stdout
+        live = dict(line.split()[:2] for line in out.splitlines() if len(line.split()) >= 2)
+        states.update({j: live[j] for j in ids if j in live})
+    return states
 
 
 def active_submissions(results: Path, cfgs: list[dict]) -> dict[str, dict]:
-    """Run key -> submission, for the runs of ``cfgs`` whose Slurm job is still pending or running."""
+    """Run key -> submission, for the runs of ``cfgs`` without a record whose Slurm job is still pending
+    or running (a run with a record, even a failed one, is finished by its job)."""
     subs = {}
     for cfg in cfgs:
         info = read_submission(results, cfg["job"], run_key(cfg))
-        if info:
+        if info and not store.record_path(results, cfg["job"], run_key(cfg)).exists():
             subs[run_key(cfg)] = info
     states = slurm_states([i["job_id"] for i in subs.values()])
     return {k: i for k, i in subs.items() if states.get(i["job_id"]) in ACTIVE_STATES}
