@@ -17,7 +17,18 @@ from .common import new_figure, save_png_pdf
 
 def pick_images(spec, frame: pd.DataFrame, results_dir: Path) -> dict[tuple[str, str], tuple[Path, int]]:
     """(method, dataset) -> (PNG path, seed) of the image to show."""
-    chosen: dict[tuple[str, str], tuple[Path, int]] = {}
+    return {cell: (path, seed) for cell, (path, seed, _) in _pick(spec, frame, results_dir).items()}
+
+
+def _stand_in_label(row) -> str:
+    """"† stand-in: digits" when the run used stand-in data (the table's mark, 'not the paper's data')."""
+    if bool(row.get("stand_in", False)):
+        return f"† stand-in: {row.get('data_source', '?')}"
+    return ""
+
+
+def _pick(spec, frame: pd.DataFrame, results_dir: Path) -> dict[tuple[str, str], tuple[Path, int, str]]:
+    chosen: dict[tuple[str, str], tuple[Path, int, str]] = {}
     if frame.empty:
         return chosen
     order = frame.assign(_not_ok=frame.status != "ok").sort_values(["_not_ok", "seed", "key"])
@@ -27,14 +38,14 @@ def pick_images(spec, frame: pd.DataFrame, results_dir: Path) -> dict[tuple[str,
             continue
         png = newest_png(Path(results_dir) / spec.id / row.key)
         if png is not None:
-            chosen[cell] = (png, int(row.seed))
+            chosen[cell] = (png, int(row.seed), _stand_in_label(row))
     return chosen
 
 
 def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[Path]:
     methods = [str(m) for m in spec.grid["methods"]]
     datasets = [str(d) for d in spec.grid["datasets"]]
-    images = pick_images(spec, frame, results_dir)
+    images = _pick(spec, frame, results_dir)
     fig = new_figure(2.4 * len(datasets) + 0.6, 2.4 * len(methods) + 0.4)
     axes = np.atleast_2d(fig.subplots(len(methods), len(datasets), squeeze=False))
     for i, method in enumerate(methods):
@@ -43,11 +54,12 @@ def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[P
             ax.set_xticks([])
             ax.set_yticks([])
             if (method, dataset) in images:
-                path, seed = images[(method, dataset)]
+                path, seed, mark = images[(method, dataset)]
                 with Image.open(path) as im:
                     ax.imshow(np.asarray(im.convert("RGB")))
                 step = sample_step(path.name)
-                ax.set_xlabel(f"seed {seed}" + (f", step {step}" if step is not None else ""), fontsize=7)
+                label = f"seed {seed}" + (f", step {step}" if step is not None else "")
+                ax.set_xlabel(label + (f"\n{mark}" if mark else ""), fontsize=7)
             else:
                 ax.text(0.5, 0.5, "no image", ha="center", va="center", transform=ax.transAxes, fontsize=8)
             if i == 0:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, paths, store
-from ..aggregate import records_frame, summarize
+from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, records_frame, summarize
 from ..spec import SCALES, SpecError, find_job, job_names, load_spec
 from . import latex, markdown
 from .compute import provenance_table
@@ -85,6 +85,11 @@ def _figure_section(spec, results: Path, out: Path, images: list[Path]) -> list:
     blocks.append(Images([Image(png.relative_to(out).as_posix(), pdf.relative_to(out).as_posix(), caption)]))
     scales = [s for s in SCALES[::-1] if s in set(frame.scale)]
     notes = [f"Drawn from the records of scale(s) {', '.join(f'`{s}`' for s in scales)}."]
+    if frame.stand_in.any():
+        sources = ", ".join(sorted(set(frame[frame.stand_in].data_source)))
+        notes.append(f"{STAND_IN_MARK} Some runs used offline stand-in data ({sources}), not the paper's dataset.")
+    if frame.uncalibrated.any():
+        notes.append(f"{UNCALIBRATED_MARK} Some metrics used an uncalibrated feature extractor (random weights).")
     notes += [f"Protocol: {x}" for x in spec.deviations or []]
     return blocks + [Bullets(notes)]
 
@@ -97,7 +102,7 @@ def _samples_section(spec, results: Path, records: list[dict], out: Path, images
     for grid in grids:
         rel = copy_grid(grid, out, spec.id)
         images.append(out / rel)
-        items.append(Image(rel, None, f"{grid.method} · {grid.dataset} ({grid.scale}, seed {grid.seed}, step {grid.step})"))
+        items.append(Image(rel, None, grid.caption))
     return [Heading(3, f"`{spec.id}`"), Images(items, width=0.3)]
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import store
+from ..aggregate import STAND_IN_MARK
 from ..figures.artifacts import last_sample_grid
 from ..spec import SCALES
 
@@ -24,6 +25,14 @@ class SampleGrid:
     seed: int
     step: int
     source: Path  # the PNG in the run folder
+    axes: tuple = ()  # ((name, value), ...) of the run shown, when the job has extra axes
+    stand_in: str | None = None  # the stand-in data set the run used instead of `dataset`
+
+    @property
+    def caption(self) -> str:
+        ax = "".join(f", {k}={v}" for k, v in self.axes)
+        mark = f" {STAND_IN_MARK} stand-in data: {self.stand_in}" if self.stand_in else ""
+        return f"{self.method} · {self.dataset} ({self.scale}, seed {self.seed}, step {self.step}{ax}){mark}"
 
 
 def _rank(rec: dict, step: int) -> tuple:
@@ -44,7 +53,9 @@ def last_grids(results: Path, job: str, records: list[dict]) -> list[SampleGrid]
         cell = (str(rec["method"]), str(rec["dataset"]))
         rank = _rank(rec, step)
         if cell not in best or rank > best[cell][0]:
-            best[cell] = (rank, SampleGrid(cell[0], cell[1], str(rec.get("scale")), int(rec.get("seed") or 0), step, source))
+            best[cell] = (rank, SampleGrid(cell[0], cell[1], str(rec.get("scale")), int(rec.get("seed") or 0), step,
+                                           source, tuple(sorted((rec.get("axes") or {}).items())),
+                                           str(rec.get("data_source")) if rec.get("stand_in") else None))
     return [grid for _, grid in sorted(best.values(), key=lambda item: (item[1].method, item[1].dataset))]
 
 

@@ -114,7 +114,7 @@ def make_project(root: Path, monkeypatch) -> dict:
     for method in ("gan", "sig"):
         for seed in (0, 1):
             names = ["samples_step100.png", "samples_step200.png", "loss.png"]
-            rec = record("rpt-figure", method, "mnist", seed, "ok", {"fid": 50.0 + seed}, False, 100.0,
+            rec = record("rpt-figure", method, "mnist", seed, "ok", {"fid": 50.0 + seed}, method == "sig", 100.0,
                          scale="smoke", artifacts=names, minute=20 + seed)
             folder = store.run_dir(results, "rpt-figure", rec["key"])
             folder.mkdir(parents=True, exist_ok=True)

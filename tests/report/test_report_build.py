@@ -115,7 +115,10 @@ def test_sample_grids_are_the_last_step_of_the_lowest_seed(built):
     copied = project["out"] / "samples" / "rpt-figure" / "gan__mnist.png"
     source = project["results"] / "rpt-figure" / "rpt-figure-gan-mnist-smoke-0" / "samples_step200.png"
     assert copied.read_bytes() == source.read_bytes()
-    assert "gan · mnist (smoke, seed 0, step 200)" in files.markdown.read_text()
+    text = files.markdown.read_text()
+    assert "gan · mnist (smoke, seed 0, step 200)" in text
+    assert "† Some runs used offline stand-in data (digits)" in text  # the figure job's sig runs
+    assert "sig · mnist (smoke, seed 0, step 200) † stand-in data: digits" in text
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None,

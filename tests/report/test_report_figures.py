@@ -11,7 +11,7 @@ from PIL import Image
 
 import repro.figures as figures
 from repro.figures.artifacts import last_sample_grid, newest_png, sample_step
-from repro.figures.sample_grid import pick_images
+from repro.figures.sample_grid import _pick, pick_images
 from repro.report.latex import escape, inline
 from repro.spec import Spec
 
@@ -87,3 +87,10 @@ def test_latex_escape():
     assert escape("4.0 ± 3.08 † ‡ 5×5 – é") == r"4.0 $\pm$ 3.08 $^\dagger$ $^\ddagger$ 5$\times$5 -- é"
     assert escape("ω") == "[greek small letter omega]"
     assert inline("**2.5 ± 0.1** in `a_b`") == r"\textbf{2.5 $\pm$ 0.1} in \texttt{a\_b}"
+
+
+def test_sample_grid_marks_stand_in_runs(tmp_path):
+    frame = pd.DataFrame([{"key": "k0", "method": "gan", "dataset": "mnist", "seed": 0, "status": "ok",
+                           "stand_in": True, "data_source": "digits"}])
+    _png(tmp_path / "fig" / "k0" / "samples_step10.png", 1)
+    assert _pick(SPEC, frame, tmp_path)[("gan", "mnist")][2] == "† stand-in: digits"
