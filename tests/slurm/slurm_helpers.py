@@ -16,19 +16,24 @@ SLURM_OPTIONS = ["--executor", "slurm", "--cpus", "1", "--mem-gb", "1", "--time-
 SIGNAL_DELAY_S = 30  # the requeue test's time limit is 1 min: signal at the first limit check, kill 30 s later
 
 
-def cluster_ready() -> tuple[bool, str]:
-    """(True, "") when `sinfo` shows an idle (or partly idle) node, else (False, why the tests are skipped)."""
+def cluster_ready(patience_s: float = 30) -> tuple[bool, str]:
+    """(True, "") when `sinfo` shows an idle (or partly idle) node within ``patience_s`` (a node busy with
+    a finishing job is not a reason to skip), else (False, why the tests are skipped)."""
     if shutil.which("sinfo") is None or shutil.which("sacct") is None:
         return False, "no Slurm client (sinfo/sacct) on PATH: start a cluster with scripts/slurm-up.sh"
-    try:
-        states = subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True, timeout=20)
-    except subprocess.TimeoutExpired:
-        return False, "sinfo did not answer within 20 s: is slurmctld running? (scripts/slurm-up.sh)"
-    if states.returncode != 0:
-        return False, f"sinfo failed ({states.stderr.strip()}): start a cluster with scripts/slurm-up.sh"
-    if not any(s.startswith(("idle", "mix")) for s in states.stdout.split()):
-        return False, f"no idle Slurm node (sinfo states: {states.stdout.split()}): scripts/slurm-up.sh"
-    return True, ""
+    end = time.monotonic() + patience_s
+    while True:
+        try:
+            states = subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            return False, "sinfo did not answer within 20 s: is slurmctld running? (scripts/slurm-up.sh)"
+        if states.returncode != 0:
+            return False, f"sinfo failed ({states.stderr.strip()}): start a cluster with scripts/slurm-up.sh"
+        if any(s.startswith(("idle", "mix")) for s in states.stdout.split()):
+            return True, ""
+        if time.monotonic() > end:
+            return False, f"no idle Slurm node (sinfo states: {states.stdout.split()}): scripts/slurm-up.sh"
+        time.sleep(1)
 
 
 def spec_text(config: dict, methods=("selftest-sgd",), method_config: dict | None = None,
@@ -113,7 +118,11 @@ def sacct_states(job_id: str) -> list[str]:
 
 def worker_pid(job_id: str) -> int | None:
     """PID of the Python process executing the submitted call in Slurm job ``job_id``."""
-    out = subprocess.run(["scontrol", "listpids", job_id], capture_output=True, text=True).stdout
+    # scontrol listpids wants the raw id of an array task ("12_1" -> e.g. "13").
+    raw = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%A"], capture_output=True, text=True).stdout.strip()
+    if not raw:
+        return None
+    out = subprocess.run(["scontrol", "listpids", raw], capture_output=True, text=True).stdout
     for line in out.splitlines()[1:]:
         pid = line.split()[0]
         try:
