@@ -1,0 +1,111 @@
+"""AIS checked against models whose log p(x) is known exactly."""
+import math
+
+import pytest
+import torch
+
+from repro.metrics.ais import ais_log_likelihood, reverse_ais_log_likelihood, sigmoid_schedule
+
+
+def linear_gaussian(latent_dim=3, data_dim=8, noise_std=0.3, seed=0):
+    """x = W z + b + σ ε, z ~ N(0, I): log p(x) = log N(x; b, W Wᵀ + σ² I) and p(z|x) are closed form."""
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(data_dim, latent_dim, generator=g, dtype=torch.float64)
+    b = torch.randn(data_dim, generator=g, dtype=torch.float64)
+
+    def log_likelihood(z, x):
+        mean = z @ w.T + b
+        return torch.distributions.Normal(mean, noise_std).log_prob(x).sum(-1)
+
+    def exact_log_px(x):
+        cov = w @ w.T + noise_std ** 2 * torch.eye(data_dim, dtype=torch.float64)
+        return torch.distributions.MultivariateNormal(b, cov).log_prob(x)
+
+    def simulate(n, chains, gen):
+        z = torch.randn(n, latent_dim, generator=gen, dtype=torch.float64)
+        x = z @ w.T + b + noise_std * torch.randn(n, data_dim, generator=gen, dtype=torch.float64)
+        # exact posterior N(μ, Σ): Σ = (I + WᵀW/σ²)⁻¹, μ = Σ Wᵀ (x − b)/σ²
+        prec = torch.eye(latent_dim, dtype=torch.float64) + w.T @ w / noise_std ** 2
+        cov = torch.linalg.inv(prec)
+        mean = (x - b) @ w @ cov / noise_std ** 2
+        chol = torch.linalg.cholesky(cov)
+        post = mean + torch.randn(chains, n, latent_dim, generator=gen, dtype=torch.float64) @ chol.T
+        return x, post
+
+    return log_likelihood, exact_log_px, simulate
+
+
+def test_sigmoid_schedule_endpoints_and_monotone():
+    betas = sigmoid_schedule(50)
+    assert betas[0] == 0 and betas[-1] == 1 and len(betas) == 51
+    assert torch.all(betas[1:] > betas[:-1])
+    gaps = betas[1:] - betas[:-1]
+    assert gaps[0] < gaps[25] and gaps[-1] < gaps[25]  # dense near both ends
+
+
+def test_ais_matches_linear_gaussian_log_px():
+    ll, exact, simulate = linear_gaussian()
+    x, _ = simulate(30, 1, torch.Generator().manual_seed(1))
+    est = ais_log_likelihood(x, ll, latent_dim=3, num_chains=10, num_steps=500, leapfrog_steps=5, seed=3)
+    error = est - exact(x)
+    assert est.shape == (30,)
+    assert error.abs().mean() < 0.5  # within 0.5 nats per example
+    assert error.mean().abs() < 0.25
+    assert error.abs().max() < 2.0
+
+
+def test_bidirectional_monte_carlo_brackets_true_value():
+    ll, exact, simulate = linear_gaussian(seed=4)
+    x, post = simulate(30, 5, torch.Generator().manual_seed(5))
+    truth = exact(x).mean()
+    # few intermediate distributions: the two bounds are visibly apart and bracket log p(x)
+    lower = ais_log_likelihood(x, ll, latent_dim=3, num_chains=5, num_steps=10, leapfrog_steps=3, seed=0).mean()
+    upper = reverse_ais_log_likelihood(x, ll, post, num_steps=10, leapfrog_steps=3, seed=0).mean()
+    assert lower < truth < upper
+    # more intermediate distributions: the bracket closes in on log p(x) (each bound is stochastic,
+    # so allow 0.1 nat of Monte Carlo noise on the wrong side)
+    lower_long = ais_log_likelihood(x, ll, latent_dim=3, num_chains=5, num_steps=200, leapfrog_steps=3, seed=0).mean()
+    upper_long = reverse_ais_log_likelihood(x, ll, post, num_steps=200, leapfrog_steps=3, seed=0).mean()
+    assert lower_long < truth + 0.1 and upper_long > truth - 0.1
+    assert upper_long - lower_long < 0.5 * (upper - lower)
+
+
+def test_ais_bernoulli_decoder_against_quadrature():
+    # one latent dimension: log p(x) = log ∫ N(z; 0, 1) Π_j Bern(x_j | σ(w_j z + b_j)) dz by a fine grid
+    g = torch.Generator().manual_seed(0)
+    w = 2.0 * torch.randn(12, generator=g, dtype=torch.float64)
+    b = torch.randn(12, generator=g, dtype=torch.float64)
+
+    def ll(z, x):
+        logits = z * w + b  # z: [B, 1]
+        return -torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
+
+    x = (torch.rand(6, 12, generator=g, dtype=torch.float64) < 0.5).double()
+    grid = torch.linspace(-10, 10, 20001, dtype=torch.float64)
+    dz = grid[1] - grid[0]
+    log_prior = -0.5 * grid ** 2 - 0.5 * math.log(2 * math.pi)
+    truth = torch.stack([torch.logsumexp(log_prior + ll(grid[:, None], xi.expand(len(grid), -1)), 0) + dz.log()
+                         for xi in x])
+    est = ais_log_likelihood(x, ll, latent_dim=1, num_chains=10, num_steps=200, leapfrog_steps=5, seed=1)
+    assert (est - truth).abs().max() < 0.3
+
+
+def test_ais_is_reproducible_and_row_independent_of_batch_order():
+    ll, _, simulate = linear_gaussian()
+    x, _ = simulate(6, 1, torch.Generator().manual_seed(1))
+    a = ais_log_likelihood(x, ll, 3, num_chains=3, num_steps=20, leapfrog_steps=2, seed=7)
+    b = ais_log_likelihood(x, ll, 3, num_chains=3, num_steps=20, leapfrog_steps=2, seed=7)
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs", [dict(num_steps=0), dict(num_chains=0), dict(latent_dim=0)])
+def test_ais_rejects_bad_arguments(kwargs):
+    ll, _, _ = linear_gaussian()
+    args = dict(latent_dim=3, num_chains=2, num_steps=5, leapfrog_steps=2) | kwargs
+    with pytest.raises(ValueError):
+        ais_log_likelihood(torch.zeros(2, 8, dtype=torch.float64), ll, **args)
+
+
+def test_ais_rejects_log_likelihood_with_wrong_shape():
+    with pytest.raises(ValueError, match="one value per row"):
+        ais_log_likelihood(torch.zeros(2, 8), lambda z, x: z.sum(), latent_dim=3, num_chains=2, num_steps=3)
