@@ -48,6 +48,6 @@ def image_batch(images, name: str = "images", low: float = -1.0, high: float = 1
         raise ValueError(f"{name} contains NaN or inf; the generator probably diverged.")
     lo, hi = float(x.min()), float(x.max())
     if lo < low - tolerance or hi > high + tolerance:
-        raise ValueError(f"{name} has values in [{lo:.4g}, {hi:.4g}] but [{low}, {high}] is expected; "
+        raise ValueError(f"{name} has values in [{lo:.4g}, {hi:.4g}] but [{low:g}, {high:g}] is expected; "
                          f"rescale the images (repro datasets and generators use [-1, 1]).")
     return x.clamp(low, high)
