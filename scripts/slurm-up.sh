@@ -89,11 +89,12 @@ mkdir -p /etc/slurm
 [[ -s $DBPASS_FILE ]] || { head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$DBPASS_FILE"; chmod 600 "$DBPASS_FILE"; }
 DBPASS=$(<"$DBPASS_FILE")
 
-render() {  # render TEMPLATE DEST
+changed=0
+render() {  # render TEMPLATE DEST; sets changed=1 when DEST's content changes
     sed -e "s|@CLUSTER@|$CLUSTER|g" -e "s|@HOST@|$HOST|g" -e "s|@STATE@|$STATE|g" \
         -e "s|@NODELINE@|$NODELINE|g" -e "s|@NODENAME@|$NODENAME|g" -e "s|@PARTITION@|$PARTITION|g" \
         -e "s|@DBPASS@|$DBPASS|g" "$1" >"$2.new"
-    mv "$2.new" "$2"
+    if cmp -s "$2.new" "$2"; then rm "$2.new"; else mv "$2.new" "$2"; changed=1; fi
 }
 render "$TEMPLATES/slurm.conf.in" /etc/slurm/slurm.conf
 render "$TEMPLATES/slurmdbd.conf.in" /etc/slurm/slurmdbd.conf
@@ -147,6 +148,10 @@ for u in root ${SUDO_USER:-}; do
 done
 
 # ---------------------------------------------------------------- slurmctld and slurmd
+if alive slurmctld slurmctld && ((changed)); then
+    log "configuration changed: scontrol reconfigure"
+    scontrol reconfigure
+fi
 if ! alive slurmctld slurmctld; then
     rm -f "$STATE/slurmctld.pid"
     slurmctld

@@ -20,7 +20,7 @@ READY, WHY = cluster_ready()
 pytestmark = [pytest.mark.slurm, pytest.mark.skipif(not READY, reason=WHY)]
 
 FAST = {"steps": 20, "batch_size": 16, "lr": 0.05, "checkpoint_every": 5}
-SLOW = {"steps": 40, "batch_size": 16, "lr": 0.05, "checkpoint_every": 4, "sleep_per_step": 0.3}
+SLOW = {"steps": 40, "batch_size": 16, "lr": 0.05, "checkpoint_every": 4, "sleep_per_step": 0.25}
 
 
 def repro(capsys, *argv) -> tuple[int, str]:
