@@ -78,8 +78,9 @@ def comparison_table(spec, summary: pd.DataFrame, scale: str) -> Table:
         for i, key in enumerate(row_keys):
             out += [line[1 + 2 * i], line[2 + 2 * i], delta_cell(spec, key, stats.get(key[:-1]), papers.get(key), n_p)]
         rows.append(out)
+    caption = (spec.table or {}).get("caption") or spec.title
     return Table(header=flat, rows=rows, groups=[" / ".join(g) for g in groups], subcolumns=SUBCOLUMNS,
-                 caption=f"{spec.title}: scale {scale}")
+                 caption=f"{caption}: scale {scale}")
 
 
 def table_notes(spec, summary: pd.DataFrame, scale: str) -> Bullets:
@@ -90,4 +91,6 @@ def table_notes(spec, summary: pd.DataFrame, scale: str) -> Bullets:
                  f"error sqrt(s_r²/n_r + s_p²/n_p), with n_p = {trials.n} ({trials.source}); no SE where the "
                  f"paper gives no std or fewer than 2 runs finished. {NOT_COMPARABLE}: stand-in or "
                  f"uncalibrated cell, not compared.")
+    if scale == "smoke":
+        lines.append("Smoke scale: a pipeline check on tiny budgets; its Δ says nothing about the reproduction.")
     return Bullets(lines)
