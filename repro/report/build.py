@@ -28,6 +28,7 @@ class ReportFiles:
     markdown: Path
     latex: Path
     images: list[Path]
+    problems: list[str]  # figures that could not be drawn (the report says so in their place)
 
 
 def report_dir() -> Path:
@@ -65,7 +66,7 @@ def _table_section(spec, results: Path) -> list:
     return blocks
 
 
-def _figure_section(spec, results: Path, out: Path, images: list[Path]) -> list:
+def _figure_section(spec, results: Path, out: Path, images: list[Path], problems: list[str]) -> list:
     from ..figures import draw, plot_name
 
     blocks = [Heading(3, f"`{spec.id}`: {spec.title}"), Para(f"Paper `{spec.paper}` · plot `{plot_name(spec)}`.")]
@@ -76,7 +77,7 @@ def _figure_section(spec, results: Path, out: Path, images: list[Path]) -> list:
     try:
         written = draw(spec, frame, results, base)
     except Exception as err:  # one broken plot must not hide the rest of the report
-        warnings.warn(f"{spec.id}: figure not drawn: {type(err).__name__}: {err}", stacklevel=2)
+        problems.append(f"{spec.id}: figure not drawn: {type(err).__name__}: {err}")
         return blocks + [Para(f"Figure not drawn: {type(err).__name__}: {err}")]
     images += written
     png = next(p for p in written if p.suffix == ".png")
@@ -106,7 +107,8 @@ def _samples_section(spec, results: Path, records: list[dict], out: Path, images
     return [Heading(3, f"`{spec.id}`"), Images(items, width=0.3)]
 
 
-def build_blocks(jobs: list[tuple], invalid: list, results: Path, out: Path, images: list[Path]) -> list:
+def build_blocks(jobs: list[tuple], invalid: list, results: Path, out: Path, images: list[Path],
+                 problems: list[str]) -> list:
     n_records = sum(len(r) for _, r in jobs)
     blocks = [Heading(1, "Reproduction report"),
               Para(f"Built by `repro report` (repro {__version__}) from the {n_records} records present: every job's "
@@ -124,7 +126,7 @@ def build_blocks(jobs: list[tuple], invalid: list, results: Path, out: Path, ima
     if figure_jobs:
         blocks.append(Heading(2, "Figures"))
         for spec, _ in figure_jobs:
-            blocks += _figure_section(spec, results, out, images)
+            blocks += _figure_section(spec, results, out, images, problems)
     samples = [b for spec, records in jobs for b in _samples_section(spec, results, records, out, images)]
     if samples:
         blocks += [Heading(2, "Sample grids"),
@@ -145,10 +147,11 @@ def build_report(results: Path | None = None, jobs_dir: Path | None = None, out:
     out.mkdir(parents=True, exist_ok=True)
     jobs, invalid = collect(jobs_dir, results, only)
     images: list[Path] = []
+    problems: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # corrupt records were reported once by collect()
-        blocks = build_blocks(jobs, invalid, results, out, images)
+        blocks = build_blocks(jobs, invalid, results, out, images, problems)
     md, tex = out / README, out / TEX
     store.write_text_atomic(md, markdown.render(blocks))
     store.write_text_atomic(tex, latex.render(blocks))
-    return ReportFiles(md, tex, images)
+    return ReportFiles(md, tex, images, problems)

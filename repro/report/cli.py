@@ -1,6 +1,7 @@
 """The ``repro report`` subcommand (registered by repro.cli through :func:`add_parser`)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -8,6 +9,8 @@ def cmd_report(args) -> int:
     from .build import build_report
 
     files = build_report(results=args.results, out=args.out, only=args.jobs or None)
+    for problem in files.problems:
+        print(f"repro: warning: {problem}", file=sys.stderr)
     print(f"report: {files.markdown} {files.latex} ({len(files.images)} images)")
     return 0
 

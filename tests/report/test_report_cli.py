@@ -27,3 +27,19 @@ def test_cli_report_bad_out_is_one_clear_error(tmp_path, monkeypatch, capsys):
     target.write_text("x")
     assert main(["report", "--out", str(target)]) == 2
     assert "is a file; pass --out with a folder path" in capsys.readouterr().err
+
+
+def test_a_broken_figure_plot_does_not_stop_the_report(tmp_path, monkeypatch, capsys):
+    import repro.figures
+
+    make_project(tmp_path, monkeypatch)
+
+    def broken(spec, frame, results_dir, out_base):
+        raise RuntimeError("plot exploded")
+
+    monkeypatch.setattr(repro.figures, "get_plot", lambda name: broken)
+    out = tmp_path / "out"
+    assert main(["report", "--out", str(out)]) == 0
+    assert "rpt-figure: figure not drawn: RuntimeError: plot exploded" in capsys.readouterr().err
+    text = (out / "README.md").read_text()
+    assert "Figure not drawn: RuntimeError: plot exploded" in text and "`rpt-table`: Mode capture" in text
