@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .tensors import to_signed_unit
+from .tensors import take_rows, to_signed_unit
 
 
 class StackedDigits(Dataset):
@@ -33,13 +33,12 @@ class StackedDigits(Dataset):
         return self.triples.shape[0]
 
     def _images(self, rows: torch.Tensor) -> torch.Tensor:
-        picked = self.base[self.triples[rows]]  # B×3×1×H×W
-        return to_signed_unit(picked.squeeze(2))
+        picked = take_rows(self.base, take_rows(self.triples, rows).reshape(-1))  # (B·3)×1×H×W
+        return to_signed_unit(picked.reshape(len(rows), 3, *self.base.shape[2:]))
 
     def __getitem__(self, index: int):
-        return self._images(torch.tensor([index]))[0], int(self.labels[index])
+        return self._images([index])[0], int(self.labels[index])
 
     def __getitems__(self, indices):
-        rows = torch.as_tensor(indices, dtype=torch.long)
-        images, labels = self._images(rows), self.labels[rows].tolist()
+        images, labels = self._images(indices), take_rows(self.labels, indices).tolist()
         return [(images[i], labels[i]) for i in range(len(labels))]
