@@ -30,6 +30,7 @@ from .cache import cache_dir
 TORCH_FIDELITY_FILE = "weights-inception-2015-12-05-6726825d.pth"
 CLEANFID_FILE = "inception-2015-12-05.pt"
 RANDOM_SEED = 0
+CLEANFID_CACHE = Path("/tmp")  # where clean-fid's feature_extractor() downloads its model on Linux
 
 
 class InceptionWeightsMissing(FileNotFoundError):
@@ -43,7 +44,7 @@ def _weights_candidates(weights) -> list[Path]:
     if os.environ.get("REPRO_INCEPTION_WEIGHTS"):
         return [Path(os.environ["REPRO_INCEPTION_WEIGHTS"]).expanduser()]
     hub = Path(torch.hub.get_dir()) / "checkpoints"
-    out += [hub / TORCH_FIDELITY_FILE, Path("/tmp") / CLEANFID_FILE]
+    out += [hub / TORCH_FIDELITY_FILE, CLEANFID_CACHE / CLEANFID_FILE]
     out += [cache_dir("inception", TORCH_FIDELITY_FILE), cache_dir("inception", CLEANFID_FILE)]
     return out
 
