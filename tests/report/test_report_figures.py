@@ -94,3 +94,30 @@ def test_sample_grid_marks_stand_in_runs(tmp_path):
                            "stand_in": True, "data_source": "digits"}])
     _png(tmp_path / "fig" / "k0" / "samples_step10.png", 1)
     assert _pick(SPEC, frame, tmp_path)[("gan", "mnist")][2] == "† stand-in: digits"
+
+
+def test_metric_bars_data_and_files(tmp_path):
+    from repro.figures.metric_bars import bar_data
+
+    spec = Spec(Path("bars.yaml"), {
+        "id": "bars", "title": "Bars", "grid": {"methods": ["gan", "sig"], "datasets": ["a"], "axes": {"lam": [0, 1]}},
+        "metrics": [{"name": "fid", "direction": "lower"}],
+        "paper_values": [{"method": "gan", "lam": 1, "fid": "30 ± 2"}]})
+    rows = []
+    for method, lam, values in [("gan", 0, [10, 12, 17]), ("gan", 1, [20, 22]), ("sig", 0, [5]), ("sig", 1, [7, 9])]:
+        for seed, v in enumerate(values):
+            rows.append({"method": method, "dataset": "a", "lam": str(lam), "seed": seed, "scale": "cpu", "status": "ok",
+                         "stand_in": method == "sig", "uncalibrated": False, "key": f"{method}{lam}{seed}", "fid": v})
+    rows.append({"method": "gan", "dataset": "a", "lam": "0", "seed": 9, "scale": "cpu", "status": "diverged",
+                 "stand_in": False, "uncalibrated": False, "key": "div", "fid": 1e9})  # never averaged in
+    rows.append({"method": "gan", "dataset": "a", "lam": "0", "seed": 0, "scale": "smoke", "status": "ok",
+                 "stand_in": False, "uncalibrated": False, "key": "smk", "fid": 1e9})  # smaller scale: not drawn
+    frame = pd.DataFrame(rows)
+    data = bar_data(spec, frame).set_index(["method", "group"])
+    assert data.loc[("gan", "0"), "mean"] == 13 and data.loc[("gan", "0"), "std"] == pytest.approx(np.std([10, 12, 17], ddof=1))
+    assert data.loc[("gan", "1"), "paper"] == 30 and np.isnan(data.loc[("sig", "1"), "paper"])
+    assert data.loc[("sig", "0"), "n"] == 1 and data.loc[("sig", "0"), "stand_in"]
+    written = figures.get_plot("metric_bars")(spec, frame, tmp_path, tmp_path / "bars")
+    assert sorted(p.suffix for p in written) == [".pdf", ".png"]
+    with Image.open(tmp_path / "bars.png") as im:
+        im.verify()
