@@ -77,6 +77,10 @@ class UInt8Images(Dataset):
         return torch.bernoulli(raw.to(torch.float32) / 255.0)
 
     def __getitem__(self, index: int):
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} out of range for a dataset of {n} images")
+        index %= n
         return self._convert(self.pixels[index : index + 1])[0], int(self.labels[index])
 
     def __getitems__(self, indices):

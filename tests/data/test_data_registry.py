@@ -141,3 +141,12 @@ def test_cli_prepare_reports_errors_in_one_line(tmp_path, capsys):
 def test_imagenet64_prepare_without_files_names_the_manual_step(tmp_path):
     with pytest.raises(DatasetMissing, match="cannot be downloaded automatically"):
         get_spec("imagenet64").preparer(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["digits32", "stacked-digits"])
+def test_sequence_indexing(name):
+    ds = get_dataset(name, "test")
+    torch.testing.assert_close(ds[-1][0], ds[len(ds) - 1][0])
+    assert ds[-1][1] == ds[len(ds) - 1][1]
+    with pytest.raises(IndexError):
+        ds[len(ds)]
