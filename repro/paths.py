@@ -33,3 +33,7 @@ def tables_dir() -> Path:
 
 def seeds_dir() -> Path:
     return project_root().parent / "shared" / "seeds"
+
+
+def report_dir() -> Path:
+    return Path(os.environ.get("REPRO_REPORT", project_root() / "report"))

@@ -35,7 +35,7 @@ TOP = {
     "kind": (str, True), "task": (str, True), "grid": (dict, True), "config": (dict, False),
     "method_config": (dict, False), "scales": (dict, True), "metrics": (list, True),
     "table": (dict, False), "paper_values": (list, False), "deviations": (list, False),
-    "figure": (dict, False), "description": (str, False),
+    "figure": (dict, False), "description": (str, False), "paper_n": (int, False),
 }
 GRID = {"methods": (list, True), "datasets": (list, True), "axes": (dict, False)}
 SCALE = {"seeds": (int, True), "config": (dict, False), "dataset_substitutes": (dict, False),

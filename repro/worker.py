@@ -20,17 +20,18 @@ DEFAULT_CHECKPOINT_EVERY = 500
 
 
 def _data_source(cfg: dict) -> tuple[str, bool]:
-    """The data actually used, and whether it is an offline stand-in for the paper's dataset."""
+    """The data actually used, and whether it is an offline stand-in for the paper's dataset.
+
+    A job's scale may name a substitute (``dataset_substitutes``); it is used only when the paper's
+    dataset is absent here, and the record then says so.
+    """
+    from .data import DATASETS
+
     dataset, substitute = cfg["dataset"], cfg.get("dataset_substitute")
-    try:
-        from .data import registry
-    except ImportError:  # synthetic-only tasks don't need the registry
-        return dataset, False
-    source = dataset
-    if substitute and not registry.is_available(dataset):
-        source = substitute
-    info = registry.DATASETS.get(source)
-    return source, bool(source != dataset or (info is not None and getattr(info, "stand_in", False)))
+    spec = DATASETS.get(dataset)
+    source = substitute if substitute and spec is not None and not spec.present() else dataset
+    used = DATASETS.get(source)
+    return source, bool(source != dataset or (used is not None and used.stand_in))
 
 
 def _progress_bar(label: str):

@@ -5,7 +5,6 @@ Reads records only (like the aggregator); draws figures with :mod:`repro.figures
 """
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +30,7 @@ class ReportFiles:
     problems: list[str]  # figures that could not be drawn (the report says so in their place)
 
 
-def report_dir() -> Path:
-    """``$REPRO_REPORT``, else ``<project>/report``."""
-    return Path(os.environ.get("REPRO_REPORT", paths.project_root() / "report"))
+report_dir = paths.report_dir  # ``$REPRO_REPORT``, else ``<project>/report``
 
 
 def collect(jobs_dir: Path | None, results: Path, only: list[str] | None = None):
