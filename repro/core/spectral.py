@@ -114,11 +114,13 @@ class PICONorm(nn.Module):
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
         if self.training:
-            with torch.no_grad():  # one iteration per step, persistent vectors (003 App. C)
+            with torch.no_grad():  # one iteration per training forward pass, persistent vectors (003 App. C)
                 u, v = self.op.power_step(weight, self._v)
                 self._u.copy_(u)
                 self._v.copy_(v)
-        sigma = (self._u * self.op.apply(weight, self._v)).sum()  # uᵀ W v, differentiable in W
+        # uᵀ W v, differentiable in W; clones so a later in-place update of the persistent vectors
+        # (the next forward pass) does not invalidate this graph (as torch's spectral_norm does)
+        sigma = (self._u.clone() * self.op.apply(weight, self._v.clone())).sum()
         return self.coeff * weight / sigma
 
 

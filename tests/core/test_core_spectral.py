@@ -109,3 +109,13 @@ def test_spectral_parameterisation_has_learnable_scale():
     out = disc(torch.randn(2, 3, 32, 32)).sum()
     out.backward()
     assert all(p.grad is not None for n, p in disc.named_parameters() if n.endswith("gamma"))
+
+
+def test_pico_discriminator_called_twice_then_backward():
+    """A training step evaluates D on real and fake batches before one backward pass."""
+    torch.manual_seed(0)
+    disc = DCGANDiscriminator(32, out_dim=4)
+    apply_lipschitz(disc, "pico", example_input=torch.randn(1, 3, 32, 32))
+    a, b = disc(torch.randn(2, 3, 32, 32)), disc(torch.randn(2, 3, 32, 32))
+    (a.sum() - b.sum()).backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in disc.parameters())
