@@ -25,7 +25,6 @@ import math
 
 import torch
 from torch import nn
-from torch.func import jvp, vmap
 
 from repro.core.mmd import _as_features
 
@@ -83,6 +82,8 @@ class DataDependentSpectral(nn.Module):
         ``(∂f/∂z1 - ∂f/∂z2) e_k`` is the derivative of ``h ↦ f(z1 + h e_k, z2 - h e_k)`` at 0,
         so one forward-mode product per basis direction gives the whole matrix.
         """
+        from torch.func import jvp, vmap  # imported on use: torch.func's first import is slow
+
         d = self.dim
         eye = torch.eye(d, device=z1.device, dtype=z1.dtype)
 

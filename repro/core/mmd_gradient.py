@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from torch.func import jacfwd, jacrev, vmap
 
 from repro.core.losses import interpolate
 from repro.core.mmd import KernelMeans, _as_features, loss_d_att, loss_d_rep, means
@@ -88,6 +87,8 @@ def cross_hessian_at_diagonal(kernel, z: torch.Tensor) -> torch.Tensor:
     coef = getattr(kernel, "cross_hessian_coef", None)
     if coef is not None:
         return coef * torch.eye(d, device=z.device, dtype=z.dtype).expand(n, d, d)
+
+    from torch.func import jacfwd, jacrev, vmap  # imported on use: torch.func's first import is slow
 
     def k(a, b):
         return kernel(a[None], b[None])[0, 0]
