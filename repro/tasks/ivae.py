@@ -120,7 +120,7 @@ def train_model(model: VAEFamily, x_train: torch.Tensor, cfg: dict, ctx) -> int:
             if step % PROGRESS_EVERY == 0 or step == total:
                 ctx.progress(step, total, loss=loss.item(), **stats)
         epoch += 1
-        if ctx.checkpoint_every and step < total:
+        if ctx.checkpoint_every:  # at every epoch end (resume restarts at an epoch boundary)
             ctx.save_checkpoint({"model": model.state_dict(), "optimizers": [o.state_dict() for o in optimizers],
                                  "epoch": epoch, "step": step})
     return step

@@ -65,6 +65,23 @@ def median_rbf(a: torch.Tensor, b: torch.Tensor) -> GaussianRBF:
     return GaussianRBF((float(sigma2.sqrt()),))
 
 
+@torch.no_grad()
+def svgd_direction(particles: torch.Tensor, grad_logp: torch.Tensor) -> torch.Tensor:
+    """SVGD update φ(z_i) = (1/S) Σ_j [k(z_j, z_i) ∇log p(z_j) + ∇_{z_j} k(z_j, z_i)] (Liu & Wang 2016).
+
+    ``particles``, ``grad_logp``: [B, S, d] (S particles per x). RBF kernel with Liu & Wang's
+    bandwidth h² = median(squared distances) / (2 log(S + 1)).
+    """
+    s = particles.shape[1]
+    diff = particles.unsqueeze(2) - particles.unsqueeze(1)  # [B, S(j), S(i), d] = z_j − z_i
+    d2 = diff.pow(2).sum(-1)
+    h2 = (d2.flatten(1).median(1).values / (2.0 * math.log(s + 1))).clamp_min(1e-8)[:, None, None]
+    k = torch.exp(-d2 / (2.0 * h2))
+    drive = torch.einsum("bji,bjd->bid", k, grad_logp)
+    repulse = -(k.unsqueeze(-1) * diff).sum(1) / h2  # Σ_j ∇_{z_j} k(z_j, z_i)
+    return (drive + repulse) / s
+
+
 class VAEFamily(nn.Module):
     """One model of 000 Table 3. ``method`` is one of :data:`METHODS`."""
 
@@ -164,15 +181,7 @@ class VAEFamily(nn.Module):
             zd = z.detach().requires_grad_(True)
             log_joint = self.decoder.log_likelihood(zd, x) + log_normal(zd)
             (grad_logp,) = torch.autograd.grad(log_joint.sum(), zd)
-        with torch.no_grad():  # SVGD direction per x over its S particles, RBF median bandwidth
-            p = zd.detach().transpose(0, 1)  # [B, S, d]
-            diff = p.unsqueeze(2) - p.unsqueeze(1)  # [B, S(j), S(i), d] = z_j − z_i
-            d2 = diff.pow(2).sum(-1)
-            h2 = (d2.flatten(1).median(1).values / (2.0 * math.log(n_z + 1))).clamp_min(1e-8)[:, None, None]
-            k = torch.exp(-d2 / (2.0 * h2))
-            drive = torch.einsum("bji,bjd->bid", k, grad_logp.transpose(0, 1))
-            repulse = -(k.unsqueeze(-1) * diff).sum(1) / h2  # Σ_j ∇_{z_j} k(z_j, z_i)
-            phi = ((drive + repulse) / n_z).transpose(0, 1)
+        phi = svgd_direction(zd.detach().transpose(0, 1), grad_logp.transpose(0, 1)).transpose(0, 1)
         # the encoder moves its particles toward z + ε φ: ascend Σ φ·z
         loss = -rec - (phi * z).sum(-1).mean()
         return loss, {"rec": rec.item()}
