@@ -156,7 +156,7 @@ def save_image_grid(model: VAEFamily, x_test: torch.Tensor, cfg: dict, path) -> 
     fig, axes = plt.subplots(len(rows), 1, figsize=(n * 0.6, len(rows) * 0.9))
     for ax, (title, imgs) in zip(axes, rows.items()):
         strip = imgs.cpu().view(n, side, side).permute(1, 0, 2).reshape(side, n * side)
-        ax.imshow(strip, cmap="gray", vmin=0, vmax=1)
+        ax.imshow(strip.numpy(), cmap="gray", vmin=0, vmax=1)
         ax.set_title(title, fontsize=8)
         ax.axis("off")
     fig.tight_layout()
