@@ -109,11 +109,7 @@ def train_model(model: VAEFamily, x_train: torch.Tensor, cfg: dict, ctx) -> int:
                 raise Diverged(f"{model.method}: non-finite loss at step {step}")
             for opt in optimizers:
                 opt.zero_grad()
-            loss.backward()
-            if model.kernel is not None:  # ψ maximises the objective (000 eq. 15): ascend, i.e. flip its gradient
-                for p in model.kernel_parameters():
-                    if p.grad is not None:
-                        p.grad.neg_()
+            loss.backward()  # the loss is the negated objective: descent on it is ascent for φ, θ and ψ alike
             for opt in optimizers:
                 opt.step()
             step += 1
