@@ -1,0 +1,81 @@
+"""Sample-quality evaluation of an image generator: FID, KID, IS and MS-SSIM against real images.
+
+The feature extractor is ``inception`` (calibrated: TF-Inception weights) or ``random-inception``
+(offline, random weights: numbers are UNCALIBRATED and flagged so). ``auto`` takes ``inception`` when its
+weights are on disk, else ``random-inception``. Real-image features are computed once per process for
+a given (data, images, extractor) and reused.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from repro.metrics import (InceptionWeightsMissing, calibration_note, fid_from_features, get_extractor,
+                           inception_score, kid, ms_ssim_diversity)
+
+log = logging.getLogger(__name__)
+METRICS = ("fid", "kid", "is", "ms_ssim")
+_REAL_CACHE: dict = {}
+
+
+def resolve_extractor(name: str, device):
+    if name == "auto":
+        try:
+            return get_extractor("inception", device)
+        except InceptionWeightsMissing:
+            log.warning("Inception weights absent: FID/KID/IS use 'random-inception' and are UNCALIBRATED.")
+            return get_extractor("random-inception", device)
+    return get_extractor(name, device)
+
+
+class Evaluator:
+    """Scores generated images against a fixed set of real images."""
+
+    def __init__(self, real_images: torch.Tensor, extractor_name: str = "auto", device="cpu",
+                 kid_subsets: int = 100, kid_subset_size: int = 1000, is_splits: int = 10,
+                 ms_ssim_pairs: int = 10000, cache_key=None):
+        self.extractor = resolve_extractor(extractor_name, device)
+        self.kid_subsets, self.kid_subset_size = kid_subsets, kid_subset_size
+        self.is_splits, self.ms_ssim_pairs = is_splits, ms_ssim_pairs
+        key = None if cache_key is None else (cache_key, self.extractor.name, len(real_images))
+        if key is not None and key in _REAL_CACHE:
+            self.real = _REAL_CACHE[key]
+        else:
+            self.real = self.extractor(real_images)
+            if key is not None:
+                _REAL_CACHE[key] = self.real
+
+    @property
+    def calibrated(self) -> bool:
+        return bool(self.extractor.calibrated)
+
+    @property
+    def note(self) -> str | None:
+        return calibration_note(self.extractor)
+
+    def features(self, images: torch.Tensor) -> dict[str, np.ndarray]:
+        return self.extractor(images)
+
+    def score(self, images: torch.Tensor, metrics=("fid", "kid"), features: dict | None = None) -> dict[str, float]:
+        unknown = [m for m in metrics if m not in METRICS]
+        if unknown:
+            raise ValueError(f"unknown image metric(s) {unknown}; choose from {METRICS}.")
+        out: dict[str, float] = {}
+        f = features if features is not None else (self.features(images) if set(metrics) - {"ms_ssim"} else None)
+        if "fid" in metrics:
+            out["fid"] = float(fid_from_features(f["pool"], self.real["pool"]))
+        if "kid" in metrics:
+            res = kid(f["pool"], self.real["pool"], num_subsets=self.kid_subsets, subset_size=self.kid_subset_size)
+            out["kid"], out["kid_std"] = float(res[0]), float(res[1])
+        if "is" in metrics:
+            splits = min(self.is_splits, len(images))
+            out["is"], out["is_std"] = inception_score(f["logits"], splits=splits)
+        if "ms_ssim" in metrics:
+            out["ms_ssim"] = float(ms_ssim_diversity(images, num_pairs=self.ms_ssim_pairs))
+        return out
+
+    def real_scores(self, real_images: torch.Tensor, metrics) -> dict[str, float]:
+        """The "Real data" row of 003 Table 1: real images scored like generated ones (IS, MS-SSIM)."""
+        return self.score(real_images, [m for m in metrics if m in ("is", "ms_ssim")], features=self.real)

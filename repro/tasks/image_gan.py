@@ -1,0 +1,112 @@
+"""Task of every image-GAN table: train one GAN on one image dataset, report FID/KID/IS/MS-SSIM.
+
+``run(cfg, ctx)`` reads:
+  cfg['recipe'] (+ cfg['model'], + recipe-named axes)  the method (repro/core/image_gan/recipes.py)
+  cfg['data_source']          the dataset actually loaded (the worker picks a stand-in when needed)
+  cfg['dataset']              the paper's dataset (architecture choice, divergence threshold τ)
+  cfg['architecture']         dcgan | cnn5-resnet | resnet, or a mapping dataset → name
+  cfg['steps'], cfg['batch_size'], cfg['lr_g'], cfg['lr_d']  (TTUR learning rates, 003 §5.1)
+  cfg['metrics']              reported metrics among fid, kid, is, ms_ssim
+  cfg['eval']                 {extractor: auto|inception|random-inception, every, samples, final_samples,
+                               real_samples, kid_subsets, kid_subset_size, is_splits, ms_ssim_pairs}
+  cfg['lr_decay']             learning-rate decay on the relative KID test (000 §4.1)
+  cfg['fid_threshold']        'auto' (τ of 003 Fig. S2 by dataset; only with calibrated Inception), a number, or null
+  cfg['d_outputs']            n > 0: save D(x) and labels of n real images as d_outputs.pt (003 Fig. 4)
+A method whose recipe has ``loss: real-data`` trains nothing and scores real images (the "Real data"
+row of 003 Table 1): IS and MS-SSIM of the evaluation images, FID between two disjoint real halves.
+Returns {"metrics", "steps", "notes", "uncalibrated"}; raises repro.runtime.Diverged on divergence.
+"""
+from __future__ import annotations
+
+import torch
+
+from repro.core.image_gan import (Evaluator, FID_TAU, ImageGAN, TrainSettings, choose_architecture, resolve_recipe,
+                                  train)
+from repro.data import get_dataset
+from repro.runtime import seed_everything
+
+EVAL_DEFAULTS = {"extractor": "auto", "every": 0, "samples": 1000, "final_samples": 50000, "real_samples": 10000,
+                 "kid_subsets": 100, "kid_subset_size": 1000, "is_splits": 10, "ms_ssim_pairs": 10000}
+
+
+def _int(cfg: dict, key: str, minimum: int = 1) -> int:
+    if key not in cfg:
+        raise ValueError(f"image_gan: config needs '{key}' (set it in the job spec's config or scale config)")
+    value = cfg[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"image_gan: '{key}' must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def real_images(dataset, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` real images (and labels) from a fixed permutation of the training set (same for every run)."""
+    n = min(n, len(dataset))
+    idx = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:n].tolist()
+    getitems = getattr(dataset, "__getitems__", None)
+    items = getitems(idx) if getitems is not None else [dataset[i] for i in idx]
+    return (torch.stack([torch.as_tensor(img) for img, _ in items]),
+            torch.tensor([int(label) for _, label in items]))
+
+
+def _threshold(cfg: dict):
+    value = cfg.get("fid_threshold", "auto")
+    if value == "auto":
+        return FID_TAU.get(cfg["dataset"]), True
+    return (None if value is None else float(value)), False
+
+
+def _evaluator(cfg, ev, images, ctx) -> Evaluator:
+    return Evaluator(images, ev["extractor"], ctx.device, kid_subsets=ev["kid_subsets"],
+                     kid_subset_size=ev["kid_subset_size"], is_splits=ev["is_splits"],
+                     ms_ssim_pairs=ev["ms_ssim_pairs"], cache_key=(cfg["data_source"], "train", 0))
+
+
+def _real_data(cfg, ev, dataset, metrics, ctx) -> dict:
+    images, _ = real_images(dataset, 2 * ev["real_samples"])
+    half = len(images) // 2
+    evaluator = _evaluator(cfg, ev, images[:half], ctx)
+    scores = evaluator.score(images[half:], metrics)
+    notes = [f"real data: {half} real images scored against {len(images) - half} others"]
+    if evaluator.note:
+        notes.append(evaluator.note)
+    return {"metrics": scores, "steps": 0, "notes": notes, "uncalibrated": not evaluator.calibrated}
+
+
+def run(cfg: dict, ctx) -> dict:
+    recipe = resolve_recipe(cfg)
+    seed = int(cfg.get("seed", 0))
+    ev = {**EVAL_DEFAULTS, **(cfg.get("eval") or {})}
+    metrics = tuple(cfg.get("metrics", ("fid", "kid")))
+    seed_everything(seed)
+    dataset = get_dataset(cfg.get("data_source") or cfg["dataset"], split="train")
+    if recipe.get("loss") == "real-data":
+        return _real_data(cfg, ev, dataset, metrics, ctx)
+
+    steps, batch_size = _int(cfg, "steps", 0), _int(cfg, "batch_size")
+    images, _ = real_images(dataset, ev["real_samples"])
+    resolution, channels = images.shape[-1], images.shape[1]
+    arch = choose_architecture(cfg.get("architecture", "dcgan"), cfg["dataset"])
+    gan = ImageGAN(recipe, arch, resolution, channels, float(cfg["lr_g"]), float(cfg["lr_d"]), ctx.device,
+                   example_real=images)
+    evaluator = _evaluator(cfg, ev, images, ctx)
+    tau, needs_calibration = _threshold(cfg)
+    notes = [f"{cfg.get('method')}: {arch} at {resolution}×{resolution}, {steps} generator steps of batch {batch_size}, "
+             f"n_dis {gan.n_dis}, lr (G, D) = ({cfg['lr_g']}, {cfg['lr_d']}), objective {gan.objective.name}"]
+    if evaluator.note:
+        notes.append(evaluator.note)
+    settings = TrainSettings(steps=steps, batch_size=batch_size, eval_every=int(ev["every"]),
+                             eval_samples=int(ev["samples"]), final_samples=int(ev["final_samples"]),
+                             metrics=metrics, lr_decay=bool(cfg.get("lr_decay", False)), fid_threshold=tau,
+                             threshold_needs_calibration=needs_calibration, seed=seed, notes=notes)
+    result = train(gan, dataset, evaluator, settings, ctx)
+    n_out = int(cfg.get("d_outputs", 0) or 0)
+    if n_out:
+        x, labels = real_images(dataset, n_out, seed=1)
+        gan.D.eval()
+        with torch.no_grad():
+            out = torch.cat([gan.D(x[i:i + 256].to(gan.device)).cpu() for i in range(0, len(x), 256)])
+        torch.save({"outputs": out, "labels": labels, "method": cfg.get("method")}, ctx.artifact("d_outputs.pt"))
+    result.pop("history", None)
+    result.pop("best_step", None)
+    result["uncalibrated"] = not evaluator.calibrated
+    return result
