@@ -11,6 +11,7 @@ from .classifier import DigitClassifier, load_classifier, train_classifier
 from .extractors import (EXTRACTORS, FeatureExtractor, InceptionWeightsMissing, calibration_note,
                          find_inception_weights, get_extractor)
 from .fid import feature_statistics, fid_from_features, frechet_distance
+from .image_metrics import image_metrics
 from .inception_score import inception_score
 from .kid import KIDResult, kid, kid_from_subsets
 from .modes import gmm_grid_metrics
@@ -21,7 +22,7 @@ from .stacked_mnist import stacked_mnist_metrics
 __all__ = [
     "DigitClassifier", "EXTRACTORS", "FeatureExtractor", "InceptionWeightsMissing", "KIDResult",
     "RelativeKIDDecay", "calibration_note", "feature_statistics", "fid_from_features", "find_inception_weights",
-    "frechet_distance", "get_extractor", "gmm_grid_metrics", "inception_score", "kid", "kid_from_subsets",
+    "frechet_distance", "get_extractor", "gmm_grid_metrics", "image_metrics", "inception_score", "kid", "kid_from_subsets",
     "load_classifier", "ms_ssim", "ms_ssim_diversity", "relative_kid_test", "stacked_mnist_metrics",
     "train_classifier",
 ]

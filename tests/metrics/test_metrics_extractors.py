@@ -69,3 +69,14 @@ def test_bad_input_errors(random_extractor):
         random_extractor(torch.full((1, 3, 32, 32), 2.0))
     with pytest.raises(ValueError, match="1 or 3 channels"):
         random_extractor(torch.zeros(1, 2, 32, 32))
+
+
+def test_image_metrics_records_counts_protocol_and_uncalibrated_mark(random_extractor, images):
+    from repro.metrics import fid_from_features, image_metrics
+
+    real = random_extractor(images)
+    fake = torch.flip(images, dims=[3])
+    metrics, notes = image_metrics(fake, real, random_extractor, kid_subsets=2, kid_subset_size=1000, is_splits=10)
+    assert (metrics["n_fake"], metrics["n_real"], metrics["kid_subset_size"], metrics["calibrated"]) == (2, 2, 2, 0)
+    assert metrics["fid"] == pytest.approx(fid_from_features(random_extractor(fake)["pool"], real["pool"]), rel=1e-9)
+    assert any("UNCALIBRATED" in n for n in notes) and any("reduced from 1000 to 2" in n for n in notes)

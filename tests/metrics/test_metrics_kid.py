@@ -94,3 +94,21 @@ def test_bad_input_errors():
         kid(f[:1], f)
     with pytest.raises(ValueError, match="num_subsets"):
         kid(f, f, num_subsets=0)
+
+
+@pytest.mark.parametrize("m", [9, 10])
+def test_device_path_and_symmetric_halves_match_brute_force(m):
+    # The torch (GPU-style) element-wise path, run on CPU tensors, and the split symmetric block.
+    from repro.metrics.kid import _KernelSums
+
+    f = torch.from_numpy(_features(m, 4, 1.0, 12).astype(np.float64))
+    g = torch.from_numpy(_features(m, 4, 1.0, 13).astype(np.float64))
+    kff = (f @ f.T / 4 + 1) ** 3
+    kfg = (f @ g.T / 4 + 1) ** 3
+    for on_cpu in (True, False):
+        sums = _KernelSums(torch.float64, "cpu")
+        sums.on_cpu = on_cpu
+        total, diag = sums.within(f)
+        assert total == pytest.approx(float(kff.sum()), rel=1e-12)
+        assert diag == pytest.approx(float(kff.diagonal().sum()), rel=1e-12)
+        assert sums.cross(f, g)[0] == pytest.approx(float(kfg.sum()), rel=1e-12)
