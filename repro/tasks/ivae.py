@@ -60,7 +60,9 @@ def load_split(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     from repro.data import get_dataset
 
     ds = get_dataset(name, split)
-    xs, ys = zip(*(ds[i] for i in range(len(ds))))
+    fetch_all = getattr(ds, "__getitems__", None)  # the data package's batched fetch, when present
+    items = fetch_all(list(range(len(ds)))) if fetch_all else [ds[i] for i in range(len(ds))]
+    xs, ys = zip(*items)
     x = torch.stack(xs).flatten(1).float()
     if x.min() < 0:  # images in [-1, 1]: back to [0, 1]
         x = (x + 1) / 2
