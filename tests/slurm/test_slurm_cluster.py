@@ -53,14 +53,26 @@ def test_trivial_run_end_to_end(tmp_path, monkeypatch, capsys):
 
 
 def test_time_limit_requeues_then_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch, capsys):
-    cfg = dict(SLOW, steps=100, sleep_per_step=0.3)  # 30 s of steps: longer than the first signal
+    cfg = dict(SLOW, steps=150, sleep_per_step=0.3)  # 45 s of steps: longer than the first signal
     project = make_project(tmp_path, monkeypatch, spec_text(cfg), slurm_yaml=f"signal_delay_s: {SIGNAL_DELAY_S}\n")
     (run,) = runs()
     options = [*SLURM_OPTIONS, "--time-min", "1"]  # the last --time-min wins
     code, out = repro(capsys, "run", JOB, "--scale", "smoke", *options)
     assert code == 0, out
     job_id = slurm_job_id(project, run)
-    wait_for(lambda: "REQUEUED" in sacct_states(job_id), 150, "a requeue at the time limit")
+    checkpoint = run_folder(project, run) / "checkpoint.pt"
+    requeues_when_checkpointed = []
+
+    def requeued_after_a_checkpoint() -> bool:
+        # Under load the signal may come before the first checkpoint: wait for a requeue after one.
+        requeues = sacct_states(job_id).count("REQUEUED")
+        if not requeues_when_checkpointed:
+            if checkpoint.exists():
+                requeues_when_checkpointed.append(requeues)
+            return False
+        return requeues > requeues_when_checkpointed[0]
+
+    wait_for(requeued_after_a_checkpoint, 200, "a requeue at the time limit after a checkpoint")
     assert not record_exists(project, run)
     # One requeue is what this test needs; give the requeued job room to finish in one go.
     os.system(f"scontrol update JobId={job_id} TimeLimit=10 >/dev/null 2>&1")
