@@ -48,8 +48,8 @@ class GanObjective(nn.Module):
             raise ValueError(f"recipe loss {self.loss!r} is unknown; choose one of {CLASSIC + MMD_LOSSES}.")
         self.kernel_name = recipe.get("kernel")
         self.cr_weight = float(recipe.get("cr", 0.0))
-        self.learned = None
-        self.kernel = None
+        self.learned: nn.Module | None = None  # a learned kernel's parameters train with D
+        self._fixed = None
         if self.loss in MMD_LOSSES:
             self._build_kernel(out_dim)
 
@@ -61,15 +61,19 @@ class GanObjective(nn.Module):
                              f"got kernel {name!r}.")
         if name in LEARNED_KERNELS:
             self.learned = make_learned_kernel(name, out_dim)
-            self.kernel = self.learned
         elif name == "rbf-b":
             if self.loss != "mmd":
                 raise ValueError("the bounded RBF kernel (rbf-b) pairs with loss 'mmd' only (003 §4.1).")
-            self.kernel = rbf_single()  # the generator's plain RBF; D uses the bounded blocks
+            self._fixed = rbf_single()  # the generator's plain RBF; D uses the bounded blocks
         elif name in FIXED_KERNELS:
-            self.kernel = make_kernel(name)
+            self._fixed = make_kernel(name)
         else:
             raise ValueError(f"recipe kernel {name!r} is unknown; choose one of {FIXED_KERNELS + LEARNED_KERNELS}.")
+
+    @property
+    def kernel(self):
+        """The kernel of the MMD losses (None for the classic losses)."""
+        return self.learned if self.learned is not None else self._fixed
 
     def _get(self, key: str, default):
         value = self.recipe.get(key)
