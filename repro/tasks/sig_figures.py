@@ -8,7 +8,7 @@ cfg['panel'] selects what one run does (default: ``uneven`` for dataset gmm-unev
       likely as 2, 4) and compares captured proportions with the truth: ``tv_modes`` = total variation
       between the share of high-quality samples per component and the true weights, ``tv_columns`` the
       same per column, plus modes / hq / kl of ``repro.metrics.modes.gmm_grid_metrics`` with the weights.
-  ``digits`` (Fig. 3b): SIG on digit images, x ~ N(θ, σ² I) with θ from an MLP generator; ``test_h_m`` =
+  ``digits`` (Fig. 3b; options cfg['digits'] = {z_dim, hidden, lr, m, sigma}): SIG on digit images, x ~ N(θ, σ² I) with θ from an MLP generator; ``test_h_m`` =
       H_M (004 eq. 6) on held-out images. Saves a sample grid.
 """
 from __future__ import annotations
@@ -155,9 +155,10 @@ def _digits(cfg, ctx) -> dict:
         return torch.cat([x for x, _ in torch.utils.data.DataLoader(ds, batch_size=4096)])
 
     train, test = images("train"), images("test")
-    sigma, m, batch = float(cfg.get("sigma", 0.1)), int(cfg.get("m", 100)), int(cfg["batch_size"])
-    model = DigitSIG(**(cfg.get("model") or {})).to(ctx.device)
-    opt = torch.optim.Adam(model.parameters(), lr=float(cfg.get("lr", 1e-3)))
+    opts = {"z_dim": 10, "hidden": 256, "lr": 1e-3, "m": 100, "sigma": 0.1, **(cfg.get("digits") or {})}
+    sigma, m, batch = float(opts["sigma"]), int(opts["m"]), int(cfg["batch_size"])
+    model = DigitSIG(int(opts["z_dim"]), int(opts["hidden"])).to(ctx.device)
+    opt = torch.optim.Adam(model.parameters(), lr=float(opts["lr"]))
     log_p = gaussian_log_likelihood(sigma)
     rng = torch.Generator().manual_seed(seed + 1_000_003)
 
