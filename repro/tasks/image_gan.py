@@ -5,6 +5,7 @@
   cfg['data_source']          the dataset actually loaded (the worker picks a stand-in when needed)
   cfg['dataset']              the paper's dataset (architecture choice, divergence threshold τ)
   cfg['architecture']         dcgan | cnn5-resnet | resnet, or a mapping dataset → name
+  cfg['width']                optional ResNet base width (default 64, Miyato et al.)
   cfg['steps'], cfg['batch_size'], cfg['lr_g'], cfg['lr_d']  (TTUR learning rates, 003 §5.1)
   cfg['metrics']              reported metrics among fid, kid, is, ms_ssim
   cfg['eval']                 {extractor: auto|inception|random-inception, every, samples, final_samples,
@@ -87,7 +88,7 @@ def run(cfg: dict, ctx) -> dict:
     resolution, channels = images.shape[-1], images.shape[1]
     arch = choose_architecture(cfg.get("architecture", "dcgan"), cfg["dataset"])
     gan = ImageGAN(recipe, arch, resolution, channels, float(cfg["lr_g"]), float(cfg["lr_d"]), ctx.device,
-                   example_real=images)
+                   example_real=images, width=cfg.get("width"))
     evaluator = _evaluator(cfg, ev, images, ctx)
     tau, needs_calibration = _threshold(cfg)
     notes = [f"{cfg.get('method')}: {arch} at {resolution}×{resolution}, {steps} generator steps of batch {batch_size}, "

@@ -17,13 +17,17 @@ ARCHITECTURES = ("dcgan", "cnn5-resnet", "resnet")
 
 
 def build_nets(arch: str, resolution: int, out_dim: int, z_dim: int = 128,
-               channels: int = 3) -> tuple[nn.Module, nn.Module]:
+               channels: int = 3, width: int | None = None) -> tuple[nn.Module, nn.Module]:
+    """``width``: base channel count of the ResNets (64, Miyato et al.); smaller only for quick tests."""
+    ch = 64 if width is None else int(width)
     if arch == "dcgan":
+        if width is not None:
+            raise ValueError("the DCGAN nets have the fixed widths of 003 Tables S1/S2; 'width' applies to resnet only.")
         return DCGANGenerator(resolution, z_dim, channels), DCGANDiscriminator(resolution, out_dim, channels)
     if arch == "cnn5-resnet":
-        return ResNetGenerator(resolution, z_dim, channels=channels), CNN5Discriminator(resolution, out_dim, channels)
+        return ResNetGenerator(resolution, z_dim, ch, channels), CNN5Discriminator(resolution, out_dim, channels)
     if arch == "resnet":
-        return ResNetGenerator(resolution, z_dim, channels=channels), ResNetDiscriminator(resolution, out_dim, channels=channels)
+        return ResNetGenerator(resolution, z_dim, ch, channels), ResNetDiscriminator(resolution, out_dim, ch, channels)
     raise ValueError(f"unknown architecture {arch!r}; choose one of {ARCHITECTURES}.")
 
 

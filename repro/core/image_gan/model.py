@@ -37,7 +37,7 @@ def sample_noise(kind: str, n: int, dim: int, generator: torch.Generator, device
 
 class ImageGAN:
     def __init__(self, recipe: dict, arch: str, resolution: int, channels: int, lr_g: float, lr_d: float,
-                 device, example_real: torch.Tensor, z_dim: int = 128):
+                 device, example_real: torch.Tensor, z_dim: int = 128, width: int | None = None):
         self.recipe, self.device = dict(recipe), torch.device(device)
         self.z_dim = z_dim
         self.noise = recipe.get("noise", "normal")
@@ -45,7 +45,7 @@ class ImageGAN:
         self.n_dis = int(recipe.get("n_dis", 1))
         if self.n_dis < 1:
             raise ValueError(f"n_dis must be at least 1; got {self.n_dis}.")
-        self.G, self.D = build_nets(arch, resolution, self.out_dim, z_dim, channels)
+        self.G, self.D = build_nets(arch, resolution, self.out_dim, z_dim, channels, width)
         apply_lipschitz(self.D, recipe.get("lipschitz", "none"), example_input=example_real[:2].cpu(),
                         coeff=recipe.get("lipschitz_coeff"), coeff_total=recipe.get("coeff_total"))
         self.G.to(self.device)
