@@ -11,6 +11,7 @@ FLOPs counted as the issue does: 3 kernel matrices of 2·m²·d per subset (≈1
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
@@ -107,11 +108,13 @@ def main() -> None:
     args = parser.parse_args()
     f1 = synthetic_features(args.n, args.dim, seed=1, shift=0.0)
     f2 = synthetic_features(args.n, args.dim, seed=2, shift=0.05)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, numpy {np.__version__}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, numpy {np.__version__}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other processes slow both sides)")
     if not args.skip_fid:
         bench_fid(f1, f2)
     if not args.skip_kid:
         bench_kid(f1, f2, 10 if args.quick else args.subsets, args.subset_size)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -113,9 +113,11 @@ class FeatureExtractor:
     def _batch(self, images_uint8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = images_uint8.to(self.device)
         if self.backend == "clean-fid":
+            # NVIDIA's TorchScript Inception (what clean-fid loads): float 0-255 input, resized inside;
+            # no_output_bias=True gives the original IS softmax (StyleGAN2-ADA's metric code does the same).
             pool = self.network(x.float(), return_features=True).reshape(len(x), -1)
-            probs = self.network(x.float())
-            return pool, probs.clamp_min(1e-30).log()  # log-probabilities: the same softmax
+            probs = self.network(x.float(), no_output_bias=True)
+            return pool, probs.clamp_min(1e-30).log()  # log-probabilities: softmax gives back probs
         pool, logits = self.network(x)
         return pool, logits
 
