@@ -39,7 +39,7 @@ TOP = {
 }
 GRID = {"methods": (list, True), "datasets": (list, True), "axes": (dict, False)}
 SCALE = {"seeds": (int, True), "config": (dict, False), "dataset_substitutes": (dict, False),
-         "notes": (list, False)}
+         "notes": (list, False), "grid": (dict, False)}  # scale.grid: a subset of the grid (cheaper scales)
 METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), "format": (str, False)}
 TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False)}
 FIGURE = {"plot": (str, True), "caption": (str, False)}
@@ -142,6 +142,17 @@ def validate(raw: Any, path: Path) -> Spec:
         _check(f"{where}.scales.{name}", scale, SCALE)
         if scale["seeds"] < 1:
             raise SpecError(f"{where}.scales.{name}.seeds: must be at least 1")
+        _check(f"{where}.scales.{name}.grid", scale.get("grid", {}), {"methods": (list, False), "datasets": (list, False),
+                                                                   "axes": (dict, False)})
+        sub = scale.get("grid", {})
+        for dim in ("methods", "datasets"):
+            extra = [v for v in sub.get(dim, []) if v not in raw["grid"][dim]]
+            if extra:
+                raise SpecError(f"{where}.scales.{name}.grid.{dim}: {extra} not in grid.{dim}")
+        for axis, values in (sub.get("axes") or {}).items():
+            full = (raw["grid"].get("axes") or {}).get(axis)
+            if full is None or any(v not in full for v in values):
+                raise SpecError(f"{where}.scales.{name}.grid.axes.{axis}: must be a subset of grid.axes.{axis}")
     missing = [s for s in SCALES if s not in raw["scales"]]
     if missing:
         raise SpecError(f"{where}.scales: missing scale(s) {', '.join(missing)}")
@@ -280,13 +291,14 @@ def expand(spec: Spec, scale: str = "cpu", methods: list[str] | None = None, dat
     sc = spec.scales[scale]
     n_seeds = seeds if seeds is not None else sc["seeds"]
     recipes = method_recipes()
-    axis_names = list(spec.axes)
+    sub = sc.get("grid", {})
+    axes = dict(spec.axes, **(sub.get("axes") or {}))
     axis_grid = [()]
-    for name in axis_names:
-        axis_grid = [prev + ((name, v),) for prev in axis_grid for v in spec.axes[name]]
+    for name in axes:
+        axis_grid = [prev + ((name, v),) for prev in axis_grid for v in axes[name]]
     runs = []
-    for method in _select("method", methods, spec.grid["methods"], spec.id):
-        for dataset in _select("dataset", datasets, spec.grid["datasets"], spec.id):
+    for method in _select("method", methods, sub.get("methods", spec.grid["methods"]), spec.id):
+        for dataset in _select("dataset", datasets, sub.get("datasets", spec.grid["datasets"]), spec.id):
             for axes in axis_grid:
                 for seed in range(n_seeds):
                     cfg = deep_merge(spec.config, sc.get("config", {}))

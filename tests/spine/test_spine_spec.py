@@ -108,3 +108,16 @@ def test_run_keys_are_stable_and_sensitive(tmp_path, raw):
 ])
 def test_parse_paper_values(text, expected):
     assert parse_value(text) == expected
+
+
+def test_a_scale_may_run_a_subset_of_the_grid(tmp_path, raw):
+    raw["grid"]["datasets"] = ["cifar10", "celeba160"]
+    raw["grid"]["axes"] = {"lam": [-1, 0, 1]}
+    raw["table"] = {"rows": "method", "columns": ["dataset", "lam", "metric"]}
+    raw["scales"]["smoke"]["grid"] = {"datasets": ["cifar10"], "axes": {"lam": [1]}}
+    spec = load_spec(write_spec(tmp_path, raw))
+    assert {(r.dataset, r.config["lam"]) for r in expand(spec, "smoke")} == {("cifar10", 1)}
+    assert len(expand(spec, "cpu")) == 2 * 2 * 3 * 3
+    raw["scales"]["smoke"]["grid"] = {"axes": {"lam": [5]}}
+    with pytest.raises(SpecError, match=r"scales.smoke.grid.axes.lam: must be a subset"):
+        load_spec(write_spec(tmp_path, raw))
