@@ -7,8 +7,8 @@ seed does not matter. ``run(cfg, ctx)`` reads:
   cfg['panels']           quadrature panels (8 Gauss–Legendre nodes each)
   cfg['grid']             streamline grid {w1: [lo, hi], w2: [lo, hi], n: points per axis}
   cfg['starts']           root-finding starts per axis over cfg['search'] {w1: [lo, hi], w2: [lo, hi]}
-Metrics: ``w1``, ``w2`` of the stable non-trivial equilibrium (for the realizable case, the one
-closest to the paper's line w1 = 1), ``w1_offset`` = max |w1 - 1| over the equilibria found (realizable
+Metrics: ``w1``, ``w2`` of the stable non-trivial equilibrium (realizable case: a whole line of
+equilibria, so only ``w1`` of the one closest to w1 = 1), ``w1_offset`` = max |w1 - 1| over the equilibria found (realizable
 case), ``n_equilibria``, ``max_real_eig`` = largest real part of the Jacobian's eigenvalues there.
 Artifact ``streamlines.png``: the field, its equilibria (stars) and the trivial line w2 = 0.
 """
@@ -60,8 +60,11 @@ def run(cfg: dict, ctx) -> dict:
     eqs = find_equilibria(game, tuple(search["w1"]), tuple(search["w2"]), starts=int(cfg.get("starts", 4)))
     stable = [e for e in eqs if e.stable]
     metrics: dict[str, float] = {"n_equilibria": float(len(eqs))}
-    if stable:
-        best = min(stable, key=lambda e: abs(e.w1 - 1)) if game.target == "uniform" else stable[0]
+    if stable and game.target == "uniform":  # a line of equilibria: w2 is arbitrary, so only w1 is reported
+        best = min(stable, key=lambda e: abs(e.w1 - 1))
+        metrics.update(w1=best.w1, max_real_eig=float(best.eigenvalues.real.max()))
+    elif stable:
+        best = stable[0]
         metrics.update(w1=best.w1, w2=best.w2, max_real_eig=float(best.eigenvalues.real.max()))
     if game.target == "uniform" and eqs:
         metrics["w1_offset"] = float(max(abs(abs(e.w1) - 1) for e in eqs))
