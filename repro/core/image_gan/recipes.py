@@ -25,9 +25,12 @@ def resolve_recipe(cfg: dict) -> dict:
 
 
 def parse_spectral(value: str) -> dict:
-    """``pim`` or ``pico-<C^K>`` (003 App. C.3: C^K ∈ {16, 32, 64, 128, 256}) → lipschitz settings."""
+    """``pim``, ``pico`` (C^K from the recipe's ``coeff_total``, else C = 1/0.55 per layer) or
+    ``pico-<C^K>`` (003 App. C.3: C^K ∈ {16, 32, 64, 128, 256}) → lipschitz settings."""
     if value == "pim":
         return {"lipschitz": "pim", "coeff_total": None, "lipschitz_coeff": None}
+    if value == "pico":
+        return {"lipschitz": "pico"}
     if isinstance(value, str) and value.startswith("pico-"):
         try:
             total = float(value[5:])
@@ -35,4 +38,4 @@ def parse_spectral(value: str) -> dict:
             total = -1.0
         if total > 0:
             return {"lipschitz": "pico", "coeff_total": total, "lipschitz_coeff": None}
-    raise ValueError(f"spectral must be 'pim' or 'pico-<C^K>' (e.g. pico-64); got {value!r}.")
+    raise ValueError(f"spectral must be 'pim', 'pico' or 'pico-<C^K>' (e.g. pico-64); got {value!r}.")
