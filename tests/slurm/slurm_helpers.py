@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 JOB = "selftest-slurm"
@@ -143,6 +144,15 @@ def reference_record(tmp_path: Path, run) -> dict:
     out = execute(run.config, str(results))
     assert out["status"] == "ok", out
     return store.read_record(store.record_path(results, run.job, run.key))
+
+
+def start_reference(tmp_path: Path, run) -> Future:
+    """``reference_record`` in a background thread (slow runs sleep per step): ``.result()`` when needed.
+    Runs one at a time: the task seeds the process-wide torch RNG."""
+    return _REFERENCE_POOL.submit(reference_record, tmp_path, run)
+
+
+_REFERENCE_POOL = ThreadPoolExecutor(max_workers=1)
 
 
 def comparable(record: dict) -> dict:
