@@ -14,13 +14,16 @@ Convention (one, documented, the one clean-fid and torch-fidelity implement):
 Speed: per subset, rows are gathered into fixed buffers; each kernel block is a torch matrix
 product in the features' precision (float32 or float64; K_XX and K_YY from their halves by
 symmetry, 3/4 of the multiplications) written into a preallocated buffer and transformed in
-place (on CPU by numpy, single-threaded); the sums are accumulated in float64
+place (on CPU by numpy); on CPU the subsets are spread over single-threaded workers, one per
+torch thread (see ``_subset_mmds``); the sums are accumulated in float64
 (float32 pairwise row sums, then a float64 total), so the MMD² cancellation loses less than
 clean-fid's float32 totals. Nothing is allocated per subset.
 """
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -122,31 +125,58 @@ def kid_from_subsets(features1, features2, subsets, device=None) -> np.ndarray:
     return _subset_mmds(x_all, y_all, subsets)
 
 
-def _subset_mmds(x_all: torch.Tensor, y_all: torch.Tensor, subsets) -> np.ndarray:
-    out = []
-    sums = rows_x = rows_y = None
-    on_cpu = x_all.device.type == "cpu"
-    for idx1, idx2 in subsets:
-        idx1, idx2 = np.asarray(idx1), np.asarray(idx2)
+class _SubsetWorker:
+    """Buffers of one worker: gathered rows and kernel blocks, reused across subsets."""
+
+    def __init__(self, x_all: torch.Tensor, y_all: torch.Tensor):
+        self.x_all, self.y_all = x_all, y_all
+        self.sums = _KernelSums(x_all.dtype, x_all.device)
+        self.rows_x = self.rows_y = None
+
+    def __call__(self, pair) -> float:
+        idx1, idx2 = np.asarray(pair[0]), np.asarray(pair[1])
         m = len(idx1)
         if len(idx2) != m or m < 2:
             raise ValueError(f"each KID subset pair needs two index sets of the same size ≥ 2; got {m} and {len(idx2)}.")
-        if sums is None:
-            sums = _KernelSums(x_all.dtype, x_all.device)
-        if rows_x is None or rows_x.shape[0] != m:
-            rows_x = torch.empty(m, x_all.shape[1], dtype=x_all.dtype, device=x_all.device)
-            rows_y = torch.empty_like(rows_x)
-        if on_cpu:  # gather into fixed buffers: no allocation (page faults) per subset
-            np.take(x_all.numpy(), idx1, axis=0, out=rows_x.numpy())
-            np.take(y_all.numpy(), idx2, axis=0, out=rows_y.numpy())
+        x_all, y_all = self.x_all, self.y_all
+        if self.rows_x is None or self.rows_x.shape[0] != m:
+            self.rows_x = torch.empty(m, x_all.shape[1], dtype=x_all.dtype, device=x_all.device)
+            self.rows_y = torch.empty_like(self.rows_x)
+        if x_all.device.type == "cpu":  # gather into fixed buffers: no allocation (page faults) per subset
+            np.take(x_all.numpy(), idx1, axis=0, out=self.rows_x.numpy())
+            np.take(y_all.numpy(), idx2, axis=0, out=self.rows_y.numpy())
         else:
-            torch.index_select(x_all, 0, torch.as_tensor(idx1, device=x_all.device), out=rows_x)
-            torch.index_select(y_all, 0, torch.as_tensor(idx2, device=y_all.device), out=rows_y)
-        sxx, dxx = sums.within(rows_x)
-        syy, dyy = sums.within(rows_y)
-        sxy, _ = sums.cross(rows_x, rows_y)
-        out.append(mmd2_unbiased_from_sums(sxx - dxx, syy - dyy, sxy, m))
-    return np.asarray(out)
+            torch.index_select(x_all, 0, torch.as_tensor(idx1, device=x_all.device), out=self.rows_x)
+            torch.index_select(y_all, 0, torch.as_tensor(idx2, device=y_all.device), out=self.rows_y)
+        sxx, dxx = self.sums.within(self.rows_x)
+        syy, dyy = self.sums.within(self.rows_y)
+        sxy, _ = self.sums.cross(self.rows_x, self.rows_y)
+        return mmd2_unbiased_from_sums(sxx - dxx, syy - dyy, sxy, m)
+
+
+def _subset_mmds(x_all: torch.Tensor, y_all: torch.Tensor, subsets) -> np.ndarray:
+    """MMD² per subset. On CPU, subsets run concurrently in ``torch.get_num_threads()`` Python threads,
+    each doing single-threaded products (torch's thread count is set to 1 meanwhile and restored):
+    independent workers never wait at a barrier for a descheduled partner, which on a shared machine
+    is worth more than a multi-threaded product (benchmarks/bench_metrics.py)."""
+    subsets = list(subsets)
+    workers = torch.get_num_threads() if x_all.device.type == "cpu" else 1
+    if workers <= 1 or len(subsets) <= 1:
+        worker = _SubsetWorker(x_all, y_all)
+        return np.asarray([worker(pair) for pair in subsets])
+    local = threading.local()
+
+    def run(pair):
+        if not hasattr(local, "worker"):
+            local.worker = _SubsetWorker(x_all, y_all)
+        return local.worker(pair)
+
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return np.asarray(list(pool.map(run, subsets)))
+    finally:
+        torch.set_num_threads(workers)
 
 
 def draw_subsets(n1: int, n2: int, num_subsets: int, subset_size: int, seed: int):
