@@ -5,7 +5,8 @@ cfg['start'] = [θ0, ψ0], cfg['lr'], cfg['steps'] and simulates simultaneous gr
 (``repro.core.dynamics.diracgan``). No sampling: the seed does not matter.
 Metrics: ``distance`` = |θ_T| (distance to the equilibrium set θ = 0, where Q = P); ``amplitude`` =
 max |θ| over the last 20 % of steps (oscillation); ``psi`` = |ψ_T|; ``step_factor`` = |1 + lr·λ| for the
-linearised eigenvalue λ at (0, ψ_T) with the largest |1 + lr·λ| (> 1: a gradient step cannot settle there).
+linearised non-zero eigenvalue λ at (0, ψ_T) with the largest |1 + lr·λ| (> 1: a gradient step cannot
+settle there; zero eigenvalues, along the line of equilibria θ = 0, are left out).
 Artifact ``trajectory.png``: the vector field, the trajectory and the equilibrium line.
 """
 from __future__ import annotations
@@ -66,7 +67,8 @@ def run(cfg: dict, ctx) -> dict:
                "psi": float(abs(path[-1, 1]))}
     if all(math.isfinite(v) for v in metrics.values()):
         eig = np.linalg.eigvals(dg.jacobian(method, 0.0, path[-1, 1], penalty))
-        metrics["step_factor"] = float(np.abs(1 + lr * eig).max())
+        eig = eig[np.abs(eig) > 1e-9]  # a zero eigenvalue is the direction along the line of equilibria
+        metrics["step_factor"] = float(np.abs(1 + lr * eig).max()) if eig.size else 1.0
     verdict = "converges" if metrics["amplitude"] < 1e-3 else "does not converge"
     name = cfg.get("method", method)
     _plot(method, path, penalty, lr, f"{name}: {verdict} (|θ_T| = {metrics['distance']:.3g})",

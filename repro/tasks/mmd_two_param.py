@@ -58,7 +58,8 @@ def run(cfg: dict, ctx) -> dict:
     grid = {"w1": [0.0, 2.5], "w2": [-0.5, 2.0], "n": 25, **(cfg.get("grid") or {})}
     search = {"w1": [0.5, 2.0], "w2": [0.1, 1.8], **(cfg.get("search") or {})}
     eqs = find_equilibria(game, tuple(search["w1"]), tuple(search["w2"]), starts=int(cfg.get("starts", 4)))
-    stable = [e for e in eqs if e.stable]
+    # L depends on w2 only through w2² (kernel of w2·(x² - y²)), so zeros come in pairs ±w2: report w2 > 0
+    stable = [e for e in eqs if e.stable and e.w2 > 0]
     metrics: dict[str, float] = {"n_equilibria": float(len(eqs))}
     if stable and game.target == "uniform":  # a line of equilibria: w2 is arbitrary, so only w1 is reported
         best = min(stable, key=lambda e: abs(e.w1 - 1))
