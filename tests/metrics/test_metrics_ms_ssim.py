@@ -75,11 +75,11 @@ def test_window_shrinks_at_coarse_scales():
 def test_diversity_uses_distinct_pairs_and_identical_images_score_one():
     a, b = _smooth_pair(1, 3, 32, seed=5)
     two = torch.cat([a, b])
-    assert ms_ssim_diversity(two, num_pairs=20, seed=1) == pytest.approx(float(ms_ssim(a, b)[0]), rel=1e-12)
+    assert ms_ssim_diversity(two, num_pairs=6, seed=1) == pytest.approx(float(ms_ssim(a, b)[0]), rel=1e-12)
     same = a.expand(6, -1, -1, -1)
-    assert ms_ssim_diversity(same, num_pairs=30) == pytest.approx(1.0, abs=1e-12)
+    assert ms_ssim_diversity(same, num_pairs=6) == pytest.approx(1.0, abs=1e-12)
     five = torch.rand(5, 3, 32, 32) * 2 - 1
-    assert ms_ssim_diversity(five, 40, seed=3) == ms_ssim_diversity(five, 40, seed=3)
+    assert ms_ssim_diversity(five, 8, seed=3) == ms_ssim_diversity(five, 8, seed=3)
 
 
 def test_bad_input_errors():
