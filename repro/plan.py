@@ -1,0 +1,137 @@
+"""``repro plan JOB --scale paper [--gpu-speedup X]``: what a job costs before launching it.
+
+Prints the number of runs, the seconds per training step measured on this machine for each
+(architecture, resolution) the job uses, and an estimate of total CPU-hours and GPU-hours.
+
+Cost model (stated, not measured per method): one generator step costs ``n_dis × t_D + t_G``, where t_D
+is one discriminator update and t_G one generator update, timed here with the hinge loss, at the job's
+batch size, after one warm-up step. Loss-specific extras (MMD kernels, gradient penalties, KernelNet)
+and evaluation (Inception passes) are not included. GPU-hours = CPU-hours / speed-up; the default
+speed-up of 50 is an assumption (a single modern GPU against 2 CPU cores), give your own with
+``--gpu-speedup``.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+
+DEFAULT_GPU_SPEEDUP = 50.0
+
+
+def measure_step(arch: str, resolution: int, batch_size: int, device: str = "cpu", repeats: int = 2,
+                 width: int | None = None) -> dict[str, float]:
+    """Seconds of one discriminator update (t_d) and one generator update (t_g) for ``arch``."""
+    import torch
+
+    from repro.core.image_gan import ImageGAN
+
+    recipe = {"family": "image-gan", "loss": "hinge", "out_dim": 1, "lipschitz": "pim", "n_dis": 1}
+    real = torch.rand(batch_size, 3, resolution, resolution) * 2 - 1
+    gan = ImageGAN(recipe, arch, resolution, 3, 1e-4, 1e-4, device, example_real=real, width=width)
+    z_gen = torch.Generator().manual_seed(0)
+    x = real.to(gan.device)
+
+    def d_step():
+        with torch.no_grad():
+            y = gan.G(gan.noise_batch(batch_size, z_gen))
+        loss = gan.objective.d_loss(gan.D, x, y)
+        gan.opt_d.zero_grad()
+        loss.backward()
+        gan.opt_d.step()
+
+    def g_step():
+        y = gan.G(gan.noise_batch(batch_size, z_gen))
+        loss = gan.objective.g_loss(gan.D, x, y)
+        gan.opt_g.zero_grad()
+        loss.backward()
+        gan.opt_g.step()
+
+    d_step(), g_step()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        d_step()
+    t_d = (time.perf_counter() - t0) / repeats
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        g_step()
+    return {"t_d": t_d, "t_g": (time.perf_counter() - t0) / repeats}
+
+
+def plan_rows(spec, scale: str) -> list[dict]:
+    """One row per run: architecture, resolution, steps, n_dis, batch size (from the resolved config)."""
+    from repro.core.image_gan import choose_architecture, resolve_recipe
+    from repro.data import DATASETS
+    from repro.spec import expand
+
+    rows = []
+    for run in expand(spec, scale):
+        cfg = run.config
+        recipe = resolve_recipe(cfg)
+        if recipe.get("loss") == "real-data":
+            continue
+        dataset = cfg["dataset"]
+        if scale != "paper" and cfg.get("dataset_substitute") and not DATASETS[dataset].present():
+            dataset = cfg["dataset_substitute"]
+        resolution = DATASETS[dataset].shape[-1]
+        arch = choose_architecture(cfg.get("architecture", "dcgan"), cfg["dataset"])  # as the task: by paper dataset
+        rows.append({"arch": arch, "resolution": resolution, "steps": int(cfg["steps"]),
+                     "n_dis": int(recipe.get("n_dis", 1)), "batch_size": int(cfg["batch_size"]),
+                     "width": cfg.get("width")})
+    return rows
+
+
+def estimate(rows: list[dict], timings: dict, gpu_speedup: float) -> dict:
+    cpu_seconds = sum(r["steps"] * (r["n_dis"] * timings[(r["arch"], r["resolution"], r["batch_size"])]["t_d"]
+                                    + timings[(r["arch"], r["resolution"], r["batch_size"])]["t_g"]) for r in rows)
+    return {"runs": len(rows), "cpu_hours": cpu_seconds / 3600, "gpu_hours": cpu_seconds / 3600 / gpu_speedup}
+
+
+def cmd_plan(args) -> int:
+    from repro.spec import expand, find_job
+
+    if args.gpu_speedup <= 0:
+        raise ValueError(f"--gpu-speedup must be positive (got {args.gpu_speedup}).")
+    spec = find_job(args.job)
+    n_all = len(expand(spec, args.scale))
+    if spec.task != "image_gan":
+        print(f"{spec.id}: {n_all} runs at scale {args.scale} (step timing is implemented for image_gan jobs only)")
+        return 0
+    rows = plan_rows(spec, args.scale)
+    timings = {}
+    for key, n in Counter((r["arch"], r["resolution"], r["batch_size"]) for r in rows).items():
+        width = next(r["width"] for r in rows if (r["arch"], r["resolution"], r["batch_size"]) == key)
+        timings[key] = measure_step(key[0], key[1], key[2], args.device, width=width)
+    est = estimate(rows, timings, args.gpu_speedup)
+    print(f"{spec.id} at scale {args.scale}: {n_all} runs ({n_all - len(rows)} without training)")
+    print("seconds per training step measured here (hinge loss, one warm-up, mean of 2):")
+    for (arch, res, bs), t in sorted(timings.items()):
+        n = sum(1 for r in rows if (r["arch"], r["resolution"], r["batch_size"]) == (arch, res, bs))
+        print(f"  {arch:12s} {res:4d}×{res:<4d} batch {bs:3d}: D update {t['t_d']:.3f} s, G update {t['t_g']:.3f} s"
+              f"  ({n} runs)")
+    print(f"training estimate: {est['cpu_hours']:.1f} CPU-hours here; {est['gpu_hours']:.1f} GPU-hours at an assumed "
+          f"{args.gpu_speedup:g}× GPU speed-up (--gpu-speedup; default {DEFAULT_GPU_SPEEDUP:g}); evaluation not included")
+    return 0
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``plan`` to the ``repro`` CLI's subparsers; the lead hooks this into repro/cli.py."""
+    p = subparsers.add_parser("plan", help="runs, measured seconds per step and GPU-hours of a job")
+    p.add_argument("job")
+    p.add_argument("--scale", default="paper", choices=["smoke", "cpu", "paper"])
+    p.add_argument("--gpu-speedup", type=float, default=DEFAULT_GPU_SPEEDUP,
+                   help=f"GPU speed over this machine's CPU (default {DEFAULT_GPU_SPEEDUP:g}, an assumption)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_plan)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="repro")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""repro plan: run counts, per-run cost model, CLI parser."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from repro.plan import DEFAULT_GPU_SPEEDUP, add_parser, estimate, measure_step, plan_rows
+from repro.spec import load_spec
+
+JOBS_DIR = Path(__file__).resolve().parents[2] / "jobs"
+
+
+def test_plan_rows_follow_the_paper_protocol():
+    rows = plan_rows(load_spec(JOBS_DIR / "kernelnet-table2.yaml"), "paper")
+    assert len(rows) == 8 * 4 * 5  # methods × datasets × seeds
+    by = {(r["arch"], r["resolution"]) for r in rows}
+    assert by == {("dcgan", 32), ("dcgan", 48), ("cnn5-resnet", 160), ("resnet", 64)}  # 000 §4.1
+    wgan = [r for r in rows if r["n_dis"] == 5]
+    assert len(wgan) == 5 * 4 * 5 and all(r["steps"] == 150000 for r in wgan)
+    table1 = plan_rows(load_spec(JOBS_DIR / "repulsive-table1.yaml"), "paper")
+    assert len(table1) == 7 * 4  # the real-data row trains nothing
+
+
+def test_estimate_arithmetic():
+    rows = [{"arch": "a", "resolution": 32, "batch_size": 64, "steps": 100, "n_dis": 5},
+            {"arch": "a", "resolution": 32, "batch_size": 64, "steps": 10, "n_dis": 1}]
+    timings = {("a", 32, 64): {"t_d": 2.0, "t_g": 3.0}}
+    est = estimate(rows, timings, gpu_speedup=10)
+    want = 100 * (5 * 2 + 3) + 10 * (2 + 3)
+    assert est["runs"] == 2
+    assert est["cpu_hours"] == pytest.approx(want / 3600)
+    assert est["gpu_hours"] == pytest.approx(want / 3600 / 10)
+
+
+def test_measure_step_is_positive_on_a_tiny_net():
+    t = measure_step("resnet", 32, 2, width=4, repeats=1)
+    assert t["t_d"] > 0 and t["t_g"] > 0
+
+
+def test_parser_defaults():
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["plan", "table2"])
+    assert args.scale == "paper" and args.gpu_speedup == DEFAULT_GPU_SPEEDUP and callable(args.func)
