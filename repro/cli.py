@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 import warnings
@@ -12,7 +13,7 @@ import yaml
 from tabulate import tabulate
 
 from . import __version__, paths, store
-from .spec import SCALES, SpecError, all_specs, expand, find_job, job_names, load_spec
+from .spec import SCALES, SpecError, all_specs, expand, find_job, load_spec
 
 
 class UserError(Exception):
@@ -159,7 +160,12 @@ def cmd_tables(args) -> int:
 
 
 # ----------------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
+# Subcommand groups contributed by other packages: command word -> module with add_parser(subparsers).
+# Only the one a command line asks for is imported (they pull in torch), so `repro list` stays fast.
+EXTENSIONS = {"data": "repro.data.cli", "metrics": "repro.metrics.cli", "report": "repro.report", "plan": "repro.plan"}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="repro", description=__doc__)
     p.add_argument("--version", action="version", version=f"repro {__version__}")
     p.add_argument("--results", type=Path, default=None, help="results folder (default: $REPRO_RESULTS or <project>/results)")
@@ -208,18 +214,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("jobs", nargs="*")
     s.set_defaults(func=cmd_tables)
 
-    for module in ("repro.data.cli", "repro.metrics.cli", "repro.report"):
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    core = set(sub.choices)
+    wanted = [EXTENSIONS[words[0]]] if words and words[0] in EXTENSIONS else [] if words and words[0] in core \
+        else list(EXTENSIONS.values())
+    for module in wanted:
         try:
-            mod = __import__(module, fromlist=["add_parser"])
-        except ImportError:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
             continue
-        if hasattr(mod, "add_parser"):
-            mod.add_parser(sub)
+        mod.add_parser(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if hasattr(args, "results"):
         args.results = Path(args.results) if args.results else paths.results_dir()

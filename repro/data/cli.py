@@ -11,7 +11,6 @@ import sys
 from tabulate import tabulate
 
 from .errors import DatasetMissing
-from .registry import DATASETS, get_spec, prepare
 from .roots import DATA_ENV, data_root
 
 
@@ -40,6 +39,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def dataset_rows(root=None, verify: bool = False) -> list[dict]:
     """One row per dataset for ``data list`` (also used by tests)."""
     rows = []
+    from .registry import DATASETS
+
     for name, spec in DATASETS.items():
         present = spec.present(root)
         if spec.kind == "synthetic" or not spec.on_disk:
@@ -65,6 +66,8 @@ def cmd_list(args) -> int:
 
 def cmd_prepare(args) -> int:
     try:
+        from .registry import get_spec, prepare
+
         spec = get_spec(args.name)
         ok, report = prepare(args.name, args.data_root)
     except (DatasetMissing, ValueError) as err:
