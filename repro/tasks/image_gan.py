@@ -23,7 +23,7 @@ import torch
 
 from repro.core.image_gan import (Evaluator, FID_TAU, ImageGAN, TrainSettings, choose_architecture, resolve_recipe,
                                   train)
-from repro.data import get_dataset
+from repro.data import data_root, get_dataset
 from repro.runtime import seed_everything
 
 EVAL_DEFAULTS = {"extractor": "auto", "every": 0, "samples": 1000, "final_samples": 50000, "real_samples": 10000,
@@ -39,14 +39,28 @@ def _int(cfg: dict, key: str, minimum: int = 1) -> int:
     return value
 
 
-def real_images(dataset, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` real images (and labels) from a fixed permutation of the training set (same for every run)."""
+def _fixed_indices(dataset, n: int, seed: int) -> list[int]:
     n = min(n, len(dataset))
-    idx = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:n].tolist()
+    return torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:n].tolist()
+
+
+def _fetch(dataset, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     getitems = getattr(dataset, "__getitems__", None)
     items = getitems(idx) if getitems is not None else [dataset[i] for i in idx]
     return (torch.stack([torch.as_tensor(img) for img, _ in items]),
             torch.tensor([int(label) for _, label in items]))
+
+
+def real_images(dataset, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` real images (and labels) from a fixed permutation of the training set (same for every run)."""
+    return _fetch(dataset, _fixed_indices(dataset, n, seed))
+
+
+def real_chunks(dataset, n: int, seed: int = 0, chunk: int = 500):
+    """The same images as :func:`real_images`, ``chunk`` at a time (for features of 50K large images)."""
+    idx = _fixed_indices(dataset, n, seed)
+    for start in range(0, len(idx), chunk):
+        yield _fetch(dataset, idx[start:start + chunk])[0]
 
 
 def _threshold(cfg: dict):
@@ -56,16 +70,16 @@ def _threshold(cfg: dict):
     return (None if value is None else float(value)), False
 
 
-def _evaluator(cfg, ev, images, ctx) -> Evaluator:
+def _evaluator(cfg, ev, images, ctx, tag) -> Evaluator:
     return Evaluator(images, ev["extractor"], ctx.device, kid_subsets=ev["kid_subsets"],
                      kid_subset_size=ev["kid_subset_size"], is_splits=ev["is_splits"],
-                     ms_ssim_pairs=ev["ms_ssim_pairs"], cache_key=(cfg["data_source"], "train", 0))
+                     ms_ssim_pairs=ev["ms_ssim_pairs"], cache_key=(str(data_root()), cfg["data_source"], "train", tag))
 
 
 def _real_data(cfg, ev, dataset, metrics, ctx) -> dict:
     images, _ = real_images(dataset, 2 * ev["real_samples"])
     half = len(images) // 2
-    evaluator = _evaluator(cfg, ev, images[:half], ctx)
+    evaluator = _evaluator(cfg, ev, images[:half], ctx, ("real-data half", half))
     scores = evaluator.score(images[half:], metrics)
     notes = [f"real data: {half} real images scored against {len(images) - half} others"]
     if evaluator.note:
@@ -84,12 +98,12 @@ def run(cfg: dict, ctx) -> dict:
         return _real_data(cfg, ev, dataset, metrics, ctx)
 
     steps, batch_size = _int(cfg, "steps", 0), _int(cfg, "batch_size")
-    images, _ = real_images(dataset, ev["real_samples"])
+    images, _ = real_images(dataset, 2)  # shape, and PICO's example input
     resolution, channels = images.shape[-1], images.shape[1]
     arch = choose_architecture(cfg.get("architecture", "dcgan"), cfg["dataset"])
     gan = ImageGAN(recipe, arch, resolution, channels, float(cfg["lr_g"]), float(cfg["lr_d"]), ctx.device,
                    example_real=images, width=cfg.get("width"))
-    evaluator = _evaluator(cfg, ev, images, ctx)
+    evaluator = _evaluator(cfg, ev, real_chunks(dataset, ev["real_samples"]), ctx, ("first", ev["real_samples"]))
     tau, needs_calibration = _threshold(cfg)
     notes = [f"{cfg.get('method')}: {arch} at {resolution}×{resolution}, {steps} generator steps of batch {batch_size}, "
              f"n_dis {gan.n_dis}, lr (G, D) = ({cfg['lr_g']}, {cfg['lr_d']}), objective {gan.objective.name}"]

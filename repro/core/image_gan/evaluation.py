@@ -39,13 +39,16 @@ class Evaluator:
         self.extractor = resolve_extractor(extractor_name, device)
         self.kid_subsets, self.kid_subset_size = kid_subsets, kid_subset_size
         self.is_splits, self.ms_ssim_pairs = is_splits, ms_ssim_pairs
-        key = None if cache_key is None else (cache_key, self.extractor.name, len(real_images))
+        key = None if cache_key is None else (cache_key, self.extractor.name)
         if key is not None and key in _REAL_CACHE:
             self.real = _REAL_CACHE[key]
-        else:
+        elif isinstance(real_images, torch.Tensor):
             self.real = self.extractor(real_images)
-            if key is not None:
-                _REAL_CACHE[key] = self.real
+        else:  # an iterable of image chunks: features only, never all images in memory
+            parts = [self.extractor(chunk) for chunk in real_images]
+            self.real = {k: np.concatenate([p[k] for p in parts]) for k in ("pool", "logits")}
+        if key is not None:
+            _REAL_CACHE[key] = self.real
 
     @property
     def calibrated(self) -> bool:
@@ -70,11 +73,31 @@ class Evaluator:
             res = kid(f["pool"], self.real["pool"], num_subsets=self.kid_subsets, subset_size=self.kid_subset_size)
             out["kid"], out["kid_std"] = float(res[0]), float(res[1])
         if "is" in metrics:
-            splits = min(self.is_splits, len(images))
+            splits = min(self.is_splits, len(f["logits"]))
             out["is"], out["is_std"] = inception_score(f["logits"], splits=splits)
         if "ms_ssim" in metrics:
             out["ms_ssim"] = float(ms_ssim_diversity(images, num_pairs=self.ms_ssim_pairs))
         return out
+
+    def score_stream(self, make_batch, n: int, metrics, chunk: int = 500) -> tuple[dict[str, float], torch.Tensor]:
+        """Score ``n`` generated images produced ``chunk`` at a time by ``make_batch(k)``, keeping only their
+        features (and the images themselves only when MS-SSIM needs them): 100K samples at 64² would
+        otherwise take gigabytes. Returns the scores and the first batch (for a sample grid)."""
+        pools, logits, kept, first = [], [], [], None
+        for start in range(0, n, chunk):
+            images = make_batch(min(chunk, n - start))
+            if not torch.isfinite(images).all():
+                raise FloatingPointError("generated images contain NaN or inf")
+            first = images if first is None else first
+            if set(metrics) - {"ms_ssim"}:
+                f = self.features(images)
+                pools.append(f["pool"])
+                logits.append(f["logits"])
+            if "ms_ssim" in metrics:
+                kept.append(images)
+        feats = {"pool": np.concatenate(pools), "logits": np.concatenate(logits)} if pools else None
+        images = torch.cat(kept) if kept else first
+        return self.score(images, metrics, features=feats), first
 
     def real_scores(self, real_images: torch.Tensor, metrics) -> dict[str, float]:
         """The "Real data" row of 003 Table 1: real images scored like generated ones (IS, MS-SSIM)."""

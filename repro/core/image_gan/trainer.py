@@ -117,10 +117,11 @@ def train(gan: ImageGAN, dataset, evaluator: Evaluator, settings: TrainSettings,
         save_grid(gan.generate_from(fixed_z), ctx.artifact(f"samples_step{s.steps:07d}.png"))
     if s.keep_best and best["G"] is not None:
         gan.G.load_state_dict(best["G"])  # report the best generator by KID
-    final = gan.generate(s.final_samples, _eval_generator(s.seed, -1))
-    if not torch.isfinite(final).all():
-        raise Diverged("final samples contain NaN/inf", step=s.steps)
-    metrics = evaluator.score(final, s.metrics)
+    final_gen = _eval_generator(s.seed, -1)
+    try:
+        metrics, final = evaluator.score_stream(lambda k: gan.generate(k, final_gen), s.final_samples, s.metrics)
+    except FloatingPointError as err:
+        raise Diverged(f"final samples: {err}", step=s.steps) from None
     if threshold_applies() and "fid" in metrics and metrics["fid"] > s.fid_threshold:
         raise Diverged(f"final FID {metrics['fid']:.2f} above τ = {s.fid_threshold} (003 Fig. S2)",
                        metrics=metrics, step=s.steps)
