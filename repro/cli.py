@@ -244,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SpecError, UserError, FileNotFoundError, ValueError) as err:
         print(f"repro: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `repro list | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("\nrepro: interrupted; finished runs are recorded, unfinished ones resume from their checkpoint",
               file=sys.stderr)

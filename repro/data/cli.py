@@ -81,14 +81,3 @@ def cmd_prepare(args) -> int:
     print(f"{args.name}: {'verified' if ok else 'NOT verified'} ({report})"
           + (" [offline stand-in]" if spec.stand_in else ""))
     return 0 if ok else 1
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="repro")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -37,14 +37,3 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     weights.add_argument("--weights", default=None)
     weights.set_defaults(func=_find_weights)
     return parser
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="repro")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
