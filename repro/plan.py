@@ -75,7 +75,10 @@ def plan_rows(spec, scale: str) -> list[dict]:
             dataset = cfg["dataset_substitute"]
         resolution = DATASETS[dataset].shape[-1]
         arch = choose_architecture(cfg.get("architecture", "dcgan"), cfg["dataset"])  # as the task: by paper dataset
-        rows.append({"arch": arch, "resolution": resolution, "steps": int(cfg["steps"]),
+        steps = cfg["steps"]
+        if isinstance(steps, dict):  # per-method lengths (repro/tasks/image_gan.py)
+            steps = steps.get(cfg["method"], steps["default"])
+        rows.append({"arch": arch, "resolution": resolution, "steps": int(steps),
                      "n_dis": int(recipe.get("n_dis", 1)), "batch_size": int(cfg["batch_size"]),
                      "width": cfg.get("width")})
     return rows

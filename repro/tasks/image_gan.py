@@ -6,7 +6,8 @@
   cfg['dataset']              the paper's dataset (architecture choice, divergence threshold τ)
   cfg['architecture']         dcgan | cnn5-resnet | resnet, or a mapping dataset → name
   cfg['width']                optional ResNet base width (default 64, Miyato et al.)
-  cfg['steps'], cfg['batch_size'], cfg['lr_g'], cfg['lr_d']  (TTUR learning rates, 003 §5.1)
+  cfg['steps'], cfg['batch_size'], cfg['lr_g'], cfg['lr_d']  (TTUR learning rates, 003 §5.1);
+                              steps may be {default: n, <method>: n} (the paper's per-method lengths)
   cfg['metrics']              reported metrics among fid, kid, is, ms_ssim
   cfg['eval']                 {extractor: auto|inception|random-inception, every, samples, final_samples,
                                real_samples, kid_subsets, kid_subset_size, is_splits, ms_ssim_pairs}
@@ -63,6 +64,17 @@ def real_chunks(dataset, n: int, seed: int = 0, chunk: int = 500):
         yield _fetch(dataset, idx[start:start + chunk])[0]
 
 
+def _per_method(cfg: dict, key: str) -> dict:
+    """``cfg[key]`` may be a mapping {default: v, <method>: v}: the paper's per-method value, which a scale's
+    plain value then replaces (a method_config entry would override the scale's value instead)."""
+    value = cfg.get(key)
+    if isinstance(value, dict):
+        if "default" not in value:
+            raise ValueError(f"image_gan: '{key}' given per method needs a 'default' entry; got {sorted(value)}")
+        return {key: value.get(cfg.get("method"), value["default"])}
+    return cfg
+
+
 def _threshold(cfg: dict):
     value = cfg.get("fid_threshold", "auto")
     if value == "auto":
@@ -97,7 +109,7 @@ def run(cfg: dict, ctx) -> dict:
     if recipe.get("loss") == "real-data":
         return _real_data(cfg, ev, dataset, metrics, ctx)
 
-    steps, batch_size = _int(cfg, "steps", 0), _int(cfg, "batch_size")
+    steps, batch_size = _int(_per_method(cfg, "steps"), "steps", 0), _int(cfg, "batch_size")
     images, _ = real_images(dataset, 2)  # shape, and PICO's example input
     resolution, channels = images.shape[-1], images.shape[1]
     arch = choose_architecture(cfg.get("architecture", "dcgan"), cfg["dataset"])

@@ -11,6 +11,7 @@ import torch
 
 from repro.core.image_gan import resolve_recipe
 from repro.spec import expand, load_spec
+from repro.tasks.image_gan import _per_method
 from repro.worker import execute
 
 JOBS_DIR = Path(__file__).resolve().parents[2] / "jobs"
@@ -54,6 +55,9 @@ def test_spec_valid_and_every_method_resolves(job):
             assert recipe["family"] == "image-gan"
     paper = expand(spec, "paper")[0].config
     assert paper["batch_size"] == 64  # 000 §4.1, 003 §5.1, 004 §5.4
+    for run in expand(spec, "smoke"):  # a per-method paper length must never leak into the smoke scale
+        steps = _per_method(run.config, "steps")["steps"]
+        assert isinstance(steps, int) and steps <= 2, (run.method, steps)
 
 
 @pytest.fixture

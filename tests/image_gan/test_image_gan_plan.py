@@ -19,6 +19,7 @@ def test_plan_rows_follow_the_paper_protocol():
     assert by == {("dcgan", 32), ("dcgan", 48), ("cnn5-resnet", 160), ("resnet", 64)}  # 000 §4.1
     wgan = [r for r in rows if r["n_dis"] == 5]
     assert len(wgan) == 5 * 4 * 5 and all(r["steps"] == 150000 for r in wgan)
+    assert sum(r["steps"] == 200000 for r in rows) == 3 * 4 * 5  # Rep-GAN, Rep-GAN-DK, CR-GAN (000 §4.1)
     table1 = plan_rows(load_spec(JOBS_DIR / "repulsive-table1.yaml"), "paper")
     assert len(table1) == 7 * 4  # the real-data row trains nothing
 
