@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -150,12 +151,19 @@ def _outcome(cfg: dict, job) -> Outcome:
 
 
 def progress_iter(outcomes: Iterator[Outcome], total: int, desc: str, on_outcome: Callable[[Outcome], None]) -> None:
+    """A tqdm bar on a terminal; one line per finished run otherwise (logs, CI, Slurm)."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, desc=desc, unit="run", disable=None) as bar:
-        for outcome in outcomes:
+    tty = sys.stderr.isatty()
+    with tqdm(total=total, desc=desc, unit="run", disable=not tty) as bar:
+        for i, outcome in enumerate(outcomes, 1):
             on_outcome(outcome)
             bar.update(1)
+            if not tty:
+                took = f" ({outcome.wall_time:.0f} s)" if outcome.wall_time else ""
+                cfg = outcome.cfg
+                print(f"[{i}/{total}] {outcome.status}: {cfg['method']} · {cfg['dataset']} · seed {cfg['seed']}{took}",
+                      file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- Slurm (issue 9)
