@@ -19,7 +19,7 @@ JOBS = ["kernelnet-table1", "kernelnet-table2", "repulsive-table1", "repulsive-f
         "repulsive-tableS3", "repulsive-tableS4", "repulsive-tableS5", "repulsive-fig4", "sig-table3"]
 # the smoke run each job exercises: (method, dataset, axes subset)
 PICK = {
-    "kernelnet-table1": ("sn-smmd-gan-dk", "cifar10", {}),
+    "kernelnet-table1": ("rep-gan-dk", "cifar10", {}),  # DK kernel, n_dis 1 (cheapest DK run)
     "kernelnet-table2": ("cr-gan", "cifar10", {}),
     "repulsive-table1": ("mmd-rep-b", "cifar10", {}),
     "repulsive-fig3": ("mmd-lambda-rbf-b", "cifar10", {"lambda": 0.5, "lr_d": 5.0e-4, "lr_g": 1.0e-4}),
