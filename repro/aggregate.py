@@ -29,15 +29,11 @@ def records_frame(spec: Spec, results: Path) -> pd.DataFrame:
                "uncalibrated": bool(rec.get("uncalibrated")), "data_source": rec.get("data_source", rec["dataset"]),
                "wall_time": rec.get("wall_time"), "key": rec["key"], "finished_at": rec.get("finished_at")}
         for axis in spec.axes:
-            row[axis] = _axis_label((rec.get("axes") or {}).get(axis))
+            row[axis] = str((rec.get("axes") or {}).get(axis))
         for name, value in (rec.get("metrics") or {}).items():
             row[name] = value
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _axis_label(value) -> str:
-    return str(value)
 
 
 def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
