@@ -122,6 +122,9 @@ def test_scancel_and_repro_cancel_then_rerun_resumes(tmp_path, monkeypatch, caps
     wait_for(lambda: slurm_states([running])[running] == "CANCELLED", 60, "sacct to show CANCELLED")
     code, out = repro(capsys, "cancel", JOB)  # the other one, pending or just started
     assert code == 0 and slurm_job_id(project, second) in out
+    other = slurm_job_id(project, second)
+    # a job that had just started passes through COMPLETING before Slurm calls it CANCELLED
+    wait_for(lambda: slurm_states([other])[other] == "CANCELLED", 60, "the second job to show CANCELLED")
     code, out = repro(capsys, "status", JOB, "--scale", "smoke")
     assert out.count("CANCELLED") == 2, out
     assert not record_exists(project, first) and not record_exists(project, second)
