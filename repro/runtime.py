@@ -88,6 +88,20 @@ class RunContext:
         set_rng_state(blob["rng"])
         return blob["state"]
 
+    def save_training(self, step: int, model_state: dict, data_rng: torch.Generator) -> None:
+        """Checkpoint a training loop that draws its data from its own generator ``data_rng``."""
+        self.save_checkpoint({"model": model_state, "data_rng": data_rng.get_state(), "step": step})
+
+    def resume_training(self, load_model: Callable[[dict], None], data_rng: torch.Generator) -> int:
+        """Restore what :meth:`save_training` saved (model via ``load_model``, ``data_rng``, every global
+        RNG); returns the step to continue after, 0 when there is no checkpoint."""
+        state = self.load_checkpoint()
+        if state is None:
+            return 0
+        load_model(state["model"])
+        data_rng.set_state(state["data_rng"])
+        return int(state["step"])
+
     def artifact(self, name: str) -> Path:
         """Path for a file this run produces (figure, samples); recorded in the record by name."""
         self.run_dir.mkdir(parents=True, exist_ok=True)

@@ -75,15 +75,10 @@ def run(cfg: dict, ctx) -> dict:
     seed_everything(seed)
     data_rng = torch.Generator().manual_seed(seed + 1_000_003)  # data stream separate from model noise
     model = build_toy_model(family, cfg.get("model"), sigma=data["std"], device=ctx.device)
-    start = 0
-    state = ctx.load_checkpoint()  # restores every global RNG state too
-    if state is not None:
-        model.load_state(state["model"])
-        data_rng.set_state(state["data_rng"])
-        start = int(state["step"])
+    start = ctx.resume_training(model.load_state, data_rng)
 
     def checkpoint(step: int) -> None:
-        ctx.save_checkpoint({"model": model.state(), "data_rng": data_rng.get_state(), "step": step})
+        ctx.save_training(step, model.state(), data_rng)
 
     losses: dict[str, float] = {}
     for step in range(start + 1, steps + 1):

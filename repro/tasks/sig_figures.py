@@ -65,12 +65,7 @@ def _table1_samples(cfg, ctx) -> dict:
 
 
 def _train(model_step, steps, ctx, state_fn, load_fn, rng):
-    start = 0
-    state = ctx.load_checkpoint()
-    if state is not None:
-        load_fn(state["model"])
-        rng.set_state(state["data_rng"])
-        start = int(state["step"])
+    start = ctx.resume_training(load_fn, rng)
     for step in range(start + 1, steps + 1):
         loss = model_step()
         if not math.isfinite(loss):
@@ -78,7 +73,7 @@ def _train(model_step, steps, ctx, state_fn, load_fn, rng):
         if step % 100 == 0 or step == steps:
             ctx.progress(step, steps, loss=loss)
         if ctx.checkpoint_every and step % ctx.checkpoint_every == 0 and step < steps:
-            ctx.save_checkpoint({"model": state_fn(), "data_rng": rng.get_state(), "step": step})
+            ctx.save_training(step, state_fn(), rng)
     return start
 
 

@@ -149,12 +149,7 @@ def run(cfg: dict, ctx) -> dict:
     data_rng = torch.Generator().manual_seed(seed + 1_000_003)
     dim = 1 if dataset in DISCRETE else 2
     model = build_model(cfg, family, dim, ctx.device)
-    start = 0
-    state = ctx.load_checkpoint()
-    if state is not None:
-        model.load_state(state["model"])
-        data_rng.set_state(state["data_rng"])
-        start = int(state["step"])
+    start = ctx.resume_training(model.load_state, data_rng)
     for step in range(start + 1, steps + 1):
         losses = model.train_step(sampler(batch_size, generator=data_rng).float().to(ctx.device))
         if not all(math.isfinite(v) for v in losses.values()):
@@ -162,7 +157,7 @@ def run(cfg: dict, ctx) -> dict:
         if step % PROGRESS_EVERY == 0 or step == steps:
             ctx.progress(step, steps, **losses)
         if ctx.checkpoint_every and step % ctx.checkpoint_every == 0 and step < steps:
-            ctx.save_checkpoint({"model": model.state(), "data_rng": data_rng.get_state(), "step": step})
+            ctx.save_training(step, model.state(), data_rng)
 
     model.eval()
     samples = model.sample(eval_samples).cpu()

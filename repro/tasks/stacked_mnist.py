@@ -81,12 +81,7 @@ def run(cfg: dict, ctx) -> dict:
                   lr=float(cfg.get("lr", 2e-4)), betas=cfg.get("betas", (0.5, 0.999)))
     data = _images(source, cfg.get("data_root"))
     data_rng = torch.Generator().manual_seed(seed + 1_000_003)
-    start = 0
-    state = ctx.load_checkpoint()
-    if state is not None:
-        model.load_state(state["model"])
-        data_rng.set_state(state["data_rng"])
-        start = int(state["step"])
+    start = ctx.resume_training(model.load_state, data_rng)
 
     parts: dict[str, float] = {}
     for step in range(start + 1, steps + 1):
@@ -97,7 +92,7 @@ def run(cfg: dict, ctx) -> dict:
         if step % PROGRESS_EVERY == 0 or step == steps:
             ctx.progress(step, steps, **parts)
         if ctx.checkpoint_every and step % ctx.checkpoint_every == 0 and step < steps:
-            ctx.save_checkpoint({"model": model.state(), "data_rng": data_rng.get_state(), "step": step})
+            ctx.save_training(step, model.state(), data_rng)
 
     from repro.metrics.stacked_mnist import stacked_mnist_metrics
 
