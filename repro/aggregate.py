@@ -58,6 +58,42 @@ def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _setting(row, axes: list[str]) -> str:
+    return ", ".join(f"{a}={row[a]}" for a in axes)
+
+
+def select_best(summary: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """Collapse ``table.best_over`` axes: per cell, the setting with the best mean ``table.best_by``.
+
+    The chosen row keeps its own statistics (all metrics from that one setting, as 003 Table 1 reports
+    "the optimal learning rate combinations"); ``selected`` names it and ``n_settings`` counts the settings
+    that were run and ``n_diverged_all`` the diverged runs among them. A cell where no setting produced a value keeps the summed diverged/failed counts.
+    """
+    over = spec.best_over
+    if not over or summary.empty:
+        return summary
+    by = spec.table["best_by"]
+    higher = next(m["direction"] for m in spec.metrics if m["name"] == by) == "higher"
+    out = []
+    for _, sub in summary.groupby(["scale", *spec.cell_dims()], sort=False, dropna=False):
+        scored = sub[sub[f"{by}__n"] > 0]
+        if len(scored):
+            row = scored.loc[scored[f"{by}__mean"].idxmax() if higher else scored[f"{by}__mean"].idxmin()].copy()
+            row["selected"] = _setting(row, over)
+        else:
+            row = sub.iloc[0].copy()
+            row["n_diverged"], row["n_failed"] = int(sub.n_diverged.sum()), int(sub.n_failed.sum())
+            row["selected"] = "none (no setting produced a value)"
+        row["n_settings"], row["n_diverged_all"] = len(sub), int(sub.n_diverged.sum())
+        out.append(row)
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def table_summary(spec: Spec, results: Path) -> pd.DataFrame:
+    """What a table shows: :func:`summarize`, then :func:`select_best` over ``table.best_over``."""
+    return select_best(summarize(records_frame(spec, results), spec), spec)
+
+
 @dataclass
 class Cell:
     text: str
@@ -68,7 +104,7 @@ class Cell:
 def paper_lookup(spec: Spec) -> dict:
     """(method, dataset, *axes, metric) -> the paper's text. A row may omit dims the grid has one value of."""
     table = {}
-    dims = spec.dims()
+    dims = spec.cell_dims()
     for row in spec.paper_values or []:
         for metric in spec.metric_names:
             if metric not in row or row[metric] is None:
@@ -99,7 +135,7 @@ def build_cells(spec: Spec, summary: pd.DataFrame, scale: str) -> dict:
     sub = summary[summary.scale == scale] if not summary.empty else summary
     cells = {}
     for _, row in sub.iterrows():
-        key = tuple(str(row[d]) for d in spec.dims())
+        key = tuple(str(row[d]) for d in spec.cell_dims())
         for name, m in metrics.items():
             mean, std, n = row[f"{name}__mean"], row[f"{name}__std"], row[f"{name}__n"]
             fmt = m.get("format", ".2f")
@@ -134,12 +170,27 @@ def _bold_best(spec: Spec, cells: dict) -> None:
                 c.text = f"**{c.text}**"
 
 
-def _dim_values(spec: Spec, dim: str, summary: pd.DataFrame) -> list[str]:
+def dim_values(spec: Spec, dim: str) -> list[str]:
+    """The values a table dimension takes, in the order the table prints them."""
     if dim == "metric":
         return spec.metric_names
     if dim in ("method", "dataset"):
         return [str(v) for v in spec.grid[dim + "s"]]
     return [str(v) for v in spec.axes[dim]]
+
+
+def cell_keys(spec: Spec) -> tuple[list[tuple], list[list[tuple]]]:
+    """(column keys, per row the (method, dataset, *axes, metric) key of each column) of the spec's table."""
+    table = spec.table or {"rows": "method", "columns": ["metric"]}
+    rdim, cdims = table["rows"], table["columns"]
+    all_dims = [*spec.cell_dims(), "metric"]
+    fixed = {d: dim_values(spec, d)[0] for d in all_dims if d != rdim and d not in cdims}
+    col_keys = [()]
+    for d in cdims:
+        col_keys = [k + (v,) for k in col_keys for v in dim_values(spec, d)]
+    rows = [[tuple(dict(fixed, **dict(zip(cdims, ck)), **{rdim: rv})[d] for d in all_dims) for ck in col_keys]
+            for rv in dim_values(spec, rdim)]
+    return col_keys, rows
 
 
 def _label(spec: Spec, dim: str, value: str) -> str:
@@ -148,15 +199,12 @@ def _label(spec: Spec, dim: str, value: str) -> str:
     return value
 
 
-def layout(spec: Spec, cells: dict, summary: pd.DataFrame) -> tuple[list[str], list[list[str]], list[tuple]]:
+def layout(spec: Spec, cells: dict) -> tuple[list[str], list[list[str]], list[tuple]]:
     """Rows × (column groups × {reproduced, paper}) of strings, as the spec's `table` lays them out."""
     table = spec.table or {"rows": "method", "columns": ["metric"]}
     rdim, cdims = table["rows"], table["columns"]
-    all_dims = [*spec.dims(), "metric"]
-    fixed = {d: _dim_values(spec, d, summary)[0] for d in all_dims if d != rdim and d not in cdims}
-    col_keys = [()]
-    for d in cdims:
-        col_keys = [k + (v,) for k in col_keys for v in _dim_values(spec, d, summary)]
+    col_keys, row_keys = cell_keys(spec)
+    papers = paper_lookup(spec)
     header = [_label(spec, rdim, rdim) if rdim != "metric" else ""]
     groups = []
     for ck in col_keys:
@@ -164,16 +212,17 @@ def layout(spec: Spec, cells: dict, summary: pd.DataFrame) -> tuple[list[str], l
         header += [name, f"{name} (paper)"]
         groups.append(tuple(_label(spec, d, v) for d, v in zip(cdims, ck)))
     body = []
-    for rv in _dim_values(spec, rdim, summary):
+    for rv, keys in zip(dim_values(spec, rdim), row_keys):
         line = [_label(spec, rdim, rv)]
-        for ck in col_keys:
-            where = dict(fixed, **dict(zip(cdims, ck)), **{rdim: rv})
-            key = tuple(where[d] for d in all_dims)
+        for key in keys:
             cell = cells.get(key)
-            paper = cell.paper if cell else paper_text(paper_lookup(spec).get(key))
-            line += [cell.text if cell else "–", paper]
+            line += [cell.text if cell else "–", cell.paper if cell else paper_text(papers.get(key))]
         body.append(line)
     return header, body, groups
+
+
+def _axes_text(axes: list[str]) -> str:
+    return "(" + ", ".join(axes) + ")" if len(axes) > 1 else axes[0]
 
 
 def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
@@ -196,19 +245,24 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     if not sub.empty and sub.uncalibrated.any():
         lines.append(f"{UNCALIBRATED_MARK} computed with an uncalibrated feature extractor (random weights): "
                      "not comparable to the paper's value.")
+    if spec.best_over and not sub.empty:
+        lines.append(f"Each cell: the best of the {_axes_text(spec.best_over)} settings run, by mean "
+                     f"{spec.table['best_by']}; all of the cell's metrics come from that setting. Chosen:")
+        lines += [f"{' / '.join(str(r[d]) for d in spec.cell_dims())}: {r.selected} (of {r.n_settings} settings; "
+                  f"{r.n_diverged_all} diverged runs among them)" for _, r in sub.iterrows()]
     lines += [f"Scale note: {x}" for x in sc.get("notes", []) or []]
     lines += [f"Protocol: {x}" for x in spec.deviations or []]
     return lines
 
 
 def render_markdown(spec: Spec, results: Path) -> str:
-    summary = summarize(records_frame(spec, results), spec)
+    summary = table_summary(spec, results)
     parts = [f"# {spec.title}", "", f"Job `{spec.id}` · paper `{spec.paper}` · reproduced values beside the paper's.", ""]
     scales = [s for s in SCALES[::-1] if not summary.empty and s in set(summary.scale)]
     if not scales:
         parts += ["No records yet: `repro run " + spec.id + "`.", ""]
     for scale in scales:
-        header, body, _ = layout(spec, build_cells(spec, summary, scale), summary)
+        header, body, _ = layout(spec, build_cells(spec, summary, scale))
         parts += [f"## Scale `{scale}`", "", tabulate(body, headers=header, tablefmt="github", disable_numparse=True), ""]
         parts += [f"- {line}" for line in footer(spec, summary, scale)] + [""]
     return "\n".join(parts)
@@ -230,11 +284,11 @@ def _tex_cell(text: str) -> str:
 
 def render_latex(spec: Spec, results: Path) -> str:
     """booktabs tables (one per scale present) via pandas Styler, with a two-level header (column, repro/paper)."""
-    summary = summarize(records_frame(spec, results), spec)
+    summary = table_summary(spec, results)
     scales = [s for s in SCALES[::-1] if not summary.empty and s in set(summary.scale)]
     out = [f"% {spec.title} -- generated by `repro tables {spec.id}`; do not edit by hand"]
     for scale in scales:
-        header, body, groups = layout(spec, build_cells(spec, summary, scale), summary)
+        header, body, groups = layout(spec, build_cells(spec, summary, scale))
         cols = pd.MultiIndex.from_tuples([(_tex_escape(" / ".join(g)), sub) for g in groups for sub in ("repro.", "paper")])
         frame = pd.DataFrame([[_tex_cell(c) for c in line[1:]] for line in body], columns=cols,
                              index=pd.Index([_tex_escape(line[0]) for line in body], name=_tex_escape(header[0]) or None))

@@ -5,10 +5,11 @@ Prints the number of runs, the seconds per training step measured on this machin
 
 Cost model (stated, not measured per method): one generator step costs ``n_dis × t_D + t_G``, where t_D
 is one discriminator update and t_G one generator update, timed here with the hinge loss, at the job's
-batch size, after one warm-up step. Loss-specific extras (MMD kernels, gradient penalties, KernelNet)
-and evaluation (Inception passes) are not included. GPU-hours = CPU-hours / speed-up; the default
-speed-up of 50 is an assumption (a single modern GPU against 2 CPU cores), give your own with
-``--gpu-speedup``.
+batch size, after one warm-up step; loss-specific extras (MMD kernels, gradient penalties, KernelNet) are
+not included. Evaluation costs ``t_F`` per image passed through the job's feature extractor (timed here on
+a batch of 16), for every real and generated image a run scores (real images once per run; generated
+images at every evaluation and at the end). GPU-hours = CPU-hours / speed-up; the default speed-up of 50
+is an assumption (a single modern GPU against 2 CPU cores), give your own with ``--gpu-speedup``.
 """
 from __future__ import annotations
 
@@ -58,8 +59,33 @@ def measure_step(arch: str, resolution: int, batch_size: int, device: str = "cpu
     return {"t_d": t_d, "t_g": (time.perf_counter() - t0) / repeats}
 
 
+def measure_extractor(name: str, resolution: int, device: str = "cpu", batch: int = 16) -> float:
+    """Seconds per image of the feature extractor ``name`` (auto, inception, random-inception)."""
+    import torch
+
+    from repro.core.image_gan import resolve_extractor
+
+    extractor = resolve_extractor(name, device)
+    images = torch.rand(batch, 3, resolution, resolution) * 2 - 1
+    extractor(images[:2])  # warm-up
+    t0 = time.perf_counter()
+    extractor(images)
+    return (time.perf_counter() - t0) / batch
+
+
+def scored_images(cfg: dict, steps: int, real_data: bool) -> int:
+    """Images one run passes through the feature extractor (repro/tasks/image_gan.py)."""
+    from repro.tasks.image_gan import EVAL_DEFAULTS
+
+    ev = {**EVAL_DEFAULTS, **(cfg.get("eval") or {})}
+    if real_data:
+        return 2 * ev["real_samples"]
+    evals = steps // ev["every"] if ev["every"] else 0
+    return ev["real_samples"] + evals * ev["samples"] + ev["final_samples"]
+
+
 def plan_rows(spec, scale: str) -> list[dict]:
-    """One row per run: architecture, resolution, steps, n_dis, batch size (from the resolved config)."""
+    """One row per run: architecture, resolution, steps, n_dis, batch size, extractor and images scored."""
     from repro.core.image_gan import choose_architecture, resolve_recipe
     from repro.data import DATASETS
     from repro.spec import expand
@@ -68,8 +94,7 @@ def plan_rows(spec, scale: str) -> list[dict]:
     for run in expand(spec, scale):
         cfg = run.config
         recipe = resolve_recipe(cfg)
-        if recipe.get("loss") == "real-data":
-            continue
+        real_data = recipe.get("loss") == "real-data"
         dataset = cfg["dataset"]
         if scale != "paper" and cfg.get("dataset_substitute") and not DATASETS[dataset].present():
             dataset = cfg["dataset_substitute"]
@@ -78,16 +103,25 @@ def plan_rows(spec, scale: str) -> list[dict]:
         steps = cfg["steps"]
         if isinstance(steps, dict):  # per-method lengths (repro/tasks/image_gan.py)
             steps = steps.get(cfg["method"], steps["default"])
-        rows.append({"arch": arch, "resolution": resolution, "steps": int(steps),
+        steps = 0 if real_data else int(steps)
+        rows.append({"arch": arch, "resolution": resolution, "steps": steps,
                      "n_dis": int(recipe.get("n_dis", 1)), "batch_size": int(cfg["batch_size"]),
-                     "width": cfg.get("width")})
+                     "width": cfg.get("width"), "extractor": (cfg.get("eval") or {}).get("extractor", "auto"),
+                     "images": scored_images(cfg, steps, real_data)})
     return rows
 
 
-def estimate(rows: list[dict], timings: dict, gpu_speedup: float) -> dict:
-    cpu_seconds = sum(r["steps"] * (r["n_dis"] * timings[(r["arch"], r["resolution"], r["batch_size"])]["t_d"]
-                                    + timings[(r["arch"], r["resolution"], r["batch_size"])]["t_g"]) for r in rows)
-    return {"runs": len(rows), "cpu_hours": cpu_seconds / 3600, "gpu_hours": cpu_seconds / 3600 / gpu_speedup}
+def estimate(rows: list[dict], timings: dict, feature_seconds: dict, gpu_speedup: float) -> dict:
+    """Seconds of training and of evaluation over all runs, and the hours they make."""
+    train = sum(r["steps"] * (r["n_dis"] * timings[_net(r)]["t_d"] + timings[_net(r)]["t_g"]) for r in rows if r["steps"])
+    evaluate = sum(r["images"] * feature_seconds[(r["extractor"], r["resolution"])] for r in rows)
+    hours = (train + evaluate) / 3600
+    return {"runs": len(rows), "train_seconds": train, "eval_seconds": evaluate, "cpu_hours": hours,
+            "gpu_hours": hours / gpu_speedup}
+
+
+def _net(row: dict) -> tuple:
+    return row["arch"], row["resolution"], row["batch_size"]
 
 
 def cmd_plan(args) -> int:
@@ -102,18 +136,25 @@ def cmd_plan(args) -> int:
         return 0
     rows = plan_rows(spec, args.scale)
     timings = {}
-    for key, n in Counter((r["arch"], r["resolution"], r["batch_size"]) for r in rows).items():
-        width = next(r["width"] for r in rows if (r["arch"], r["resolution"], r["batch_size"]) == key)
+    for key in Counter(_net(r) for r in rows if r["steps"]):
+        width = next(r["width"] for r in rows if _net(r) == key)
         timings[key] = measure_step(key[0], key[1], key[2], args.device, width=width)
-    est = estimate(rows, timings, args.gpu_speedup)
-    print(f"{spec.id} at scale {args.scale}: {n_all} runs ({n_all - len(rows)} without training)")
+    feature_seconds = {key: measure_extractor(*key, args.device) for key in {(r["extractor"], r["resolution"]) for r in rows}}
+    est = estimate(rows, timings, feature_seconds, args.gpu_speedup)
+    n_train = sum(1 for r in rows if r["steps"])
+    print(f"{spec.id} at scale {args.scale}: {n_all} runs ({n_all - n_train} without training)")
     print("seconds per training step measured here (hinge loss, one warm-up, mean of 2):")
-    for (arch, res, bs), t in sorted(timings.items()):
-        n = sum(1 for r in rows if (r["arch"], r["resolution"], r["batch_size"]) == (arch, res, bs))
+    for key, t in sorted(timings.items()):
+        arch, res, bs = key
+        n = sum(1 for r in rows if r["steps"] and _net(r) == key)
         print(f"  {arch:12s} {res:4d}×{res:<4d} batch {bs:3d}: D update {t['t_d']:.3f} s, G update {t['t_g']:.3f} s"
               f"  ({n} runs)")
-    print(f"training estimate: {est['cpu_hours']:.1f} CPU-hours here; {est['gpu_hours']:.1f} GPU-hours at an assumed "
-          f"{args.gpu_speedup:g}× GPU speed-up (--gpu-speedup; default {DEFAULT_GPU_SPEEDUP:g}); evaluation not included")
+    for (name, res), t in sorted(feature_seconds.items()):
+        images = sum(r["images"] for r in rows if (r["extractor"], r["resolution"]) == (name, res))
+        print(f"  features ({name}, {res}×{res} input): {1e3 * t:.1f} ms per image, {images:,} images scored")
+    print(f"estimate: training {est['train_seconds'] / 60:.1f} min + evaluation {est['eval_seconds'] / 60:.1f} min = "
+          f"{est['cpu_hours']:.2f} CPU-hours here, run one after another; {est['gpu_hours']:.2f} GPU-hours at an "
+          f"assumed {args.gpu_speedup:g}× GPU speed-up (--gpu-speedup; default {DEFAULT_GPU_SPEEDUP:g})")
     return 0
 
 

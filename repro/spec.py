@@ -37,11 +37,16 @@ TOP = {
     "table": (dict, False), "paper_values": (list, False), "deviations": (list, False),
     "figure": (dict, False), "description": (str, False), "paper_n": (int, False),
 }
-GRID = {"methods": (list, True), "datasets": (list, True), "axes": (dict, False)}
+# grid.pin: {method: {axis: value}}: a method that does not vary over an axis (e.g. the real-data row
+# of a table whose losses are searched over learning rates) runs at that one value only.
+GRID = {"methods": (list, True), "datasets": (list, True), "axes": (dict, False), "pin": (dict, False)}
 SCALE = {"seeds": (int, True), "config": (dict, False), "dataset_substitutes": (dict, False),
          "notes": (list, False), "grid": (dict, False)}  # scale.grid: a subset of the grid (cheaper scales)
 METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), "format": (str, False)}
-TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False)}
+# table.best_over: axes a cell is optimised over (003 Table 1 reports "the optimal learning rate
+# combinations"): each cell shows the setting whose mean `best_by` metric is best, all its metrics with it.
+TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False), "best_over": (list, False),
+         "best_by": (str, False)}
 FIGURE = {"plot": (str, True), "caption": (str, False)}
 
 
@@ -112,8 +117,16 @@ class Spec:
         return [m["name"] for m in self.raw["metrics"]]
 
     def dims(self) -> list[str]:
-        """The dimensions a table cell is indexed by (besides the metric)."""
+        """The dimensions a run is indexed by (besides the seed)."""
         return ["method", "dataset", *self.axes]
+
+    @property
+    def best_over(self) -> list[str]:
+        return list((self.raw.get("table") or {}).get("best_over") or [])
+
+    def cell_dims(self) -> list[str]:
+        """The dimensions a table cell is indexed by (besides the metric): dims() minus ``table.best_over``."""
+        return [d for d in self.dims() if d not in self.best_over]
 
 
 def validate(raw: Any, path: Path) -> Spec:
@@ -136,6 +149,14 @@ def validate(raw: Any, path: Path) -> Spec:
             raise SpecError(f"{where}.grid.axes.{name}: expected a non-empty list of values")
         if name in ("method", "dataset", "seed", "metric"):
             raise SpecError(f"{where}.grid.axes.{name}: '{name}' is reserved")
+    for method, pinned in (raw["grid"].get("pin") or {}).items():
+        if method not in raw["grid"]["methods"]:
+            raise SpecError(f"{where}.grid.pin: '{method}' is not a method of the grid")
+        if not isinstance(pinned, dict):
+            raise SpecError(f"{where}.grid.pin.{method}: expected a mapping axis -> value")
+        for axis, value in pinned.items():
+            if value not in ((raw["grid"].get("axes") or {}).get(axis) or []):
+                raise SpecError(f"{where}.grid.pin.{method}.{axis}: {value!r} is not a value of grid.axes.{axis}")
     for name, scale in raw["scales"].items():
         if name not in SCALES:
             raise SpecError(f"{where}.scales: unknown scale '{name}' (scales: {', '.join(SCALES)})")
@@ -153,6 +174,10 @@ def validate(raw: Any, path: Path) -> Spec:
             full = (raw["grid"].get("axes") or {}).get(axis)
             if full is None or any(v not in full for v in values):
                 raise SpecError(f"{where}.scales.{name}.grid.axes.{axis}: must be a subset of grid.axes.{axis}")
+            for method, pinned in (raw["grid"].get("pin") or {}).items():
+                if axis in pinned and pinned[axis] not in values:
+                    raise SpecError(f"{where}.scales.{name}.grid.axes.{axis}: must include {pinned[axis]!r}, "
+                                    f"the value grid.pin.{method} runs at")
     missing = [s for s in SCALES if s not in raw["scales"]]
     if missing:
         raise SpecError(f"{where}.scales: missing scale(s) {', '.join(missing)}")
@@ -173,13 +198,26 @@ def validate(raw: Any, path: Path) -> Spec:
                 raise SpecError(f"{where}.table: '{d}' is not a dimension (dimensions: {', '.join(sorted(dims))})")
         sizes = {"metric": len(raw["metrics"]), "method": len(raw["grid"]["methods"]),
                  "dataset": len(raw["grid"]["datasets"]), **{a: len(v) for a, v in spec.axes.items()}}
-        hidden = [d for d, n in sizes.items() if n > 1 and d not in shown]
+        best_over, best_by = raw["table"].get("best_over") or [], raw["table"].get("best_by")
+        for d in best_over:
+            if d not in spec.axes:
+                raise SpecError(f"{where}.table.best_over: '{d}' is not an axis of the grid "
+                                f"(axes: {', '.join(spec.axes) or 'none'})")
+            if d in shown:
+                raise SpecError(f"{where}.table.best_over: '{d}' is also a row or column of the table")
+        if bool(best_over) != (best_by is not None):
+            raise SpecError(f"{where}.table: best_over and best_by go together (the axes to optimise over, "
+                            "and the metric that picks the best setting)")
+        if best_by is not None and best_by not in spec.metric_names:
+            raise SpecError(f"{where}.table.best_by: '{best_by}' is not a metric of the job "
+                            f"(metrics: {', '.join(spec.metric_names)})")
+        hidden = [d for d, n in sizes.items() if n > 1 and d not in shown and d not in best_over]
         if hidden:
             raise SpecError(f"{where}.table: dimension(s) {', '.join(hidden)} have several values but are neither "
                             "rows nor columns")
     if "figure" in raw:
         _check(f"{where}.figure", raw["figure"], FIGURE)
-    allowed = set(spec.dims()) | set(spec.metric_names) | {"source"}
+    allowed = set(spec.cell_dims()) | set(spec.metric_names) | {"source"}
     for i, row in enumerate(raw.get("paper_values", []) or []):
         if not isinstance(row, dict):
             raise SpecError(f"{where}.paper_values[{i}]: expected a mapping")
@@ -296,10 +334,13 @@ def expand(spec: Spec, scale: str = "cpu", methods: list[str] | None = None, dat
     axis_grid = [()]
     for name in axes:
         axis_grid = [prev + ((name, v),) for prev in axis_grid for v in axes[name]]
+    pins = spec.grid.get("pin") or {}
     runs = []
     for method in _select("method", methods, sub.get("methods", spec.grid["methods"]), spec.id):
+        pinned = pins.get(method, {})
+        method_grid = [a for a in axis_grid if all(pinned.get(k, v) == v for k, v in a)]
         for dataset in _select("dataset", datasets, sub.get("datasets", spec.grid["datasets"]), spec.id):
-            for axes in axis_grid:
+            for axes in method_grid:
                 for seed in range(n_seeds):
                     cfg = deep_merge(spec.config, sc.get("config", {}))
                     cfg = deep_merge(cfg, (spec.method_config or {}).get(method, {}))

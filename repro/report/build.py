@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, paths, store
-from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, records_frame, summarize
+from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, records_frame, table_summary
 from ..spec import SCALES, SpecError, find_job, job_names, load_spec
 from . import latex, markdown
 from .compute import provenance_table
@@ -54,7 +54,7 @@ def _scales_present(summary) -> list[str]:
 
 def _table_section(spec, results: Path) -> list:
     blocks = [Heading(3, f"`{spec.id}`: {spec.title}"), Para(f"Paper `{spec.paper}`.")]
-    summary = summarize(records_frame(spec, results), spec)
+    summary = table_summary(spec, results)
     scales = _scales_present(summary)
     if not scales:
         return blocks + [Para(f"No records yet: `repro run {spec.id}`.")]

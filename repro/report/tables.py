@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, build_cells, footer, layout, paper_lookup
+from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, build_cells, cell_keys, footer, layout, paper_lookup
 from ..spec import parse_value
 from .delta import NOT_COMPARABLE, delta_text
 from .document import Bullets, Table
@@ -19,33 +19,9 @@ from .trials import paper_trials
 SUBCOLUMNS = ["repro.", "paper", "Δ"]
 
 
-def dim_values(spec, dim: str) -> list[str]:
-    """The values a table dimension takes, in the order :func:`repro.aggregate.layout` prints them."""
-    if dim == "metric":
-        return list(spec.metric_names)
-    if dim in ("method", "dataset"):
-        return [str(v) for v in spec.grid[dim + "s"]]
-    return [str(v) for v in spec.axes[dim]]
-
-
-def cell_keys(spec) -> list[list[tuple]]:
-    """For every table row, the (method, dataset, *axes, metric) key of each column group."""
-    table = spec.table or {"rows": "method", "columns": ["metric"]}
-    rdim, cdims = table["rows"], table["columns"]
-    all_dims = [*spec.dims(), "metric"]
-    fixed = {d: dim_values(spec, d)[0] for d in all_dims if d != rdim and d not in cdims}
-    col_keys = [()]
-    for d in cdims:
-        col_keys = [k + (v,) for k in col_keys for v in dim_values(spec, d)]
-    rows = []
-    for rv in dim_values(spec, rdim):
-        rows.append([tuple(dict(fixed, **dict(zip(cdims, ck)), **{rdim: rv})[d] for d in all_dims) for ck in col_keys])
-    return rows
-
-
 def _summary_rows(spec, summary: pd.DataFrame, scale: str) -> dict[tuple, pd.Series]:
     sub = summary[summary.scale == scale] if not summary.empty else summary
-    return {tuple(str(row[d]) for d in spec.dims()): row for _, row in sub.iterrows()}
+    return {tuple(str(row[d]) for d in spec.cell_dims()): row for _, row in sub.iterrows()}
 
 
 def delta_cell(spec, key: tuple, stats: pd.Series | None, paper_value, n_p: int) -> str:
@@ -63,10 +39,8 @@ def delta_cell(spec, key: tuple, stats: pd.Series | None, paper_value, n_p: int)
 
 
 def comparison_table(spec, summary: pd.DataFrame, scale: str) -> Table:
-    header, body, groups = layout(spec, build_cells(spec, summary, scale), summary)
-    keys = cell_keys(spec)
-    if len(keys) != len(body) or any(len(k) * 2 + 1 != len(line) for k, line in zip(keys, body)):
-        raise RuntimeError(f"{spec.id}: report table keys do not match repro.aggregate.layout; update cell_keys")
+    header, body, groups = layout(spec, build_cells(spec, summary, scale))
+    keys = cell_keys(spec)[1]
     stats = _summary_rows(spec, summary, scale)
     papers = paper_lookup(spec)
     n_p = paper_trials(spec).n

@@ -84,3 +84,18 @@ def test_default_job_end_to_end_through_the_cli(tmp_path, monkeypatch, capsys, e
     assert "–" not in table.split("## Scale `smoke`")[1].split("\n- ")[0].replace("| –", "")  # every cell filled
     assert main(["run", "sig-table1", "--scale", "smoke", "--executor", executor]) == 0
     assert "0 to run, 10 already done" in capsys.readouterr().out
+
+
+def test_readme_job_catalogue_matches_the_specs():
+    """README's job table lists every job with its run counts per scale, as `repro run` would expand them."""
+    readme = (paths.jobs_dir().parent / "README.md").read_text()
+    listed = {}
+    for line in readme.split("## Jobs", 1)[1].split("\n## ", 1)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0].startswith("`"):
+            listed[cells[0].strip("`")] = cells[5]
+    want = {}
+    for path in JOBS:
+        spec = load_spec(path)
+        want[spec.id] = " / ".join(str(len(expand(spec, s))) for s in SCALES)
+    assert listed == want

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from repro import store
-from repro.aggregate import records_frame, render_latex, render_markdown, summarize
+from repro.aggregate import records_frame, render_latex, render_markdown, select_best, summarize
 from repro.spec import find_job
 
 from spine_helpers import make_project
@@ -14,9 +14,9 @@ from spine_helpers import make_project
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def put(results, key, method, seed, status="ok", stand_in=False, **metrics):
+def put(results, key, method, seed, status="ok", stand_in=False, axes=None, **metrics):
     store.write_json_atomic(results / "selftest-table" / key / "record.json", {
-        "key": key, "job": "selftest-table", "method": method, "dataset": "toy", "seed": seed, "scale": "cpu",
+        "key": key, "axes": axes or {}, "job": "selftest-table", "method": method, "dataset": "toy", "seed": seed, "scale": "cpu",
         "status": status, "config": {}, "metrics": metrics, "stand_in": stand_in, "wall_time": 1.5,
         "data_source": "digits" if stand_in else "toy"})
 
@@ -71,3 +71,45 @@ def test_latex_golden(results):
     _golden("selftest-table.tex", tex)
     assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
     assert r"\textbf{2.000 $\pm$ 1.000 [1 div.]}" in tex
+
+
+BEST_OVER_SPEC = """
+id: selftest-table
+paper: 004_b5b197064a80ecd0.txt
+title: Best over a learning-rate axis
+kind: table
+task: selftest
+grid:
+  methods: [selftest-sgd, selftest-sgd-slow]
+  datasets: [toy]
+  axes: {lr: [1, 2, 5]}
+scales: {smoke: {seeds: 1}, cpu: {seeds: 2}, paper: {seeds: 2}}
+metrics:
+  - {name: weight_error, direction: lower, format: ".2f"}
+  - {name: final_loss, direction: lower, format: ".2f"}
+table: {rows: method, columns: [metric], best_over: [lr], best_by: weight_error}
+"""
+
+
+def test_best_over_an_axis_reports_the_best_setting_whole(tmp_path, monkeypatch):
+    make_project(tmp_path, monkeypatch, BEST_OVER_SPEC)
+    r = tmp_path / "results"
+    runs = [("selftest-sgd", 1, "ok", 3.0, 0.1), ("selftest-sgd", 1, "ok", 5.0, 0.1),
+            ("selftest-sgd", 2, "ok", 1.0, 0.9), ("selftest-sgd", 2, "ok", 2.0, 0.7),  # best by weight_error
+            ("selftest-sgd", 5, "diverged", 0.0, 0.0), ("selftest-sgd", 5, "diverged", 0.0, 0.0),
+            ("selftest-sgd-slow", 1, "diverged", 0.0, 0.0), ("selftest-sgd-slow", 2, "failed", 0.0, 0.0)]
+    for i, (method, lr, status, err, loss) in enumerate(runs):
+        put(r, f"k{i}", method, i % 2, status=status, axes={"lr": lr}, weight_error=err, final_loss=loss)
+    spec = find_job("selftest-table")
+    table = select_best(summarize(records_frame(spec, r), spec), spec).set_index("method")
+    sgd, slow = table.loc["selftest-sgd"], table.loc["selftest-sgd-slow"]
+    assert (sgd.lr, sgd.selected, sgd.n_settings, sgd.n) == ("2", "lr=2", 3, 2)
+    assert sgd.weight_error__mean == pytest.approx(1.5)
+    assert sgd.final_loss__mean == pytest.approx(0.8)  # from lr=2, not the lower 0.1 of lr=1
+    assert sgd.final_loss__std == pytest.approx(math.sqrt(0.02))
+    assert (slow.n, slow.n_diverged, slow.n_failed, slow.n_settings) == (0, 1, 1, 2)
+    md = render_markdown(spec, r)
+    assert "| selftest-sgd      | 1.50 ± 0.71          |" in md
+    assert "| selftest-sgd-slow | – [1 div., 1 failed] |" in md
+    assert "- selftest-sgd / toy: lr=2 (of 3 settings; 2 diverged runs among them)" in md
+    assert "Each cell: the best of the lr settings run, by mean weight_error" in md

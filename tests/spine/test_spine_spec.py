@@ -121,3 +121,36 @@ def test_a_scale_may_run_a_subset_of_the_grid(tmp_path, raw):
     raw["scales"]["smoke"]["grid"] = {"axes": {"lam": [5]}}
     with pytest.raises(SpecError, match=r"scales.smoke.grid.axes.lam: must be a subset"):
         load_spec(write_spec(tmp_path, raw))
+
+
+def test_a_pinned_method_runs_at_one_value_of_an_axis(tmp_path, raw):
+    raw["grid"]["axes"] = {"lr_d": [1, 2], "lr_g": [1, 2, 5]}
+    raw["grid"]["pin"] = {"selftest-sgd-slow": {"lr_d": 1, "lr_g": 1}}
+    raw["table"] = {"rows": "method", "columns": ["metric"], "best_over": ["lr_d", "lr_g"], "best_by": "weight_error"}
+    spec = load_spec(write_spec(tmp_path, raw))
+    runs = expand(spec, "cpu")
+    by_method = {m: {(r.config["lr_d"], r.config["lr_g"]) for r in runs if r.method == m} for m in raw["grid"]["methods"]}
+    assert by_method == {"selftest-sgd": {(d, g) for d in (1, 2) for g in (1, 2, 5)}, "selftest-sgd-slow": {(1, 1)}}
+    assert len(runs) == (6 + 1) * 3  # three seeds each
+    raw["scales"]["smoke"]["grid"] = {"axes": {"lr_d": [2]}}
+    with pytest.raises(SpecError, match=r"scales.smoke.grid.axes.lr_d: must include 1, the value grid.pin.selftest-sgd-slow"):
+        load_spec(write_spec(tmp_path, raw))
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r["grid"].update(pin={"nope": {"lr": 1}}), "grid.pin: 'nope' is not a method"),
+    (lambda r: r["grid"].update(pin={"selftest-sgd": {"lr": 3}}), "grid.pin.selftest-sgd.lr: 3 is not a value"),
+    (lambda r: r["table"].update(columns=["metric"], best_over=["lr"]), "best_over and best_by go together"),
+    (lambda r: r["table"].update(best_over=["beta"], best_by="weight_error"), "'beta' is not an axis"),
+    (lambda r: r["table"].update(columns=["metric"], best_over=["lr"], best_by="fid"), "best_by: 'fid' is not a metric"),
+    (lambda r: r["table"].update(columns=["lr", "metric"], best_over=["lr"], best_by="weight_error"),
+     "'lr' is also a row or column"),
+])
+def test_pin_and_best_over_errors(tmp_path, raw, mutate, message):
+    raw["grid"]["axes"] = {"lr": [1, 2]}
+    raw["table"]["columns"] = ["metric", "lr"]
+    mutate(raw)
+    with pytest.raises(SpecError) as err:
+        load_spec(write_spec(tmp_path, raw))
+    assert message in str(err.value)
+
