@@ -154,11 +154,13 @@ def build_cells(spec: Spec, summary: pd.DataFrame, scale: str) -> dict:
 
 
 def _bold_best(spec: Spec, cells: dict) -> None:
-    """Bold the best reproduced mean among cells differing only in method (same metric, dataset, axes)."""
+    """Bold the best reproduced mean among cells differing only in method (same metric, dataset, axes);
+    ``table.reference`` methods (real data) are not compared."""
     direction = {m["name"]: m["direction"] for m in spec.metrics}
+    reference = set((spec.table or {}).get("reference") or [])
     groups: dict[tuple, list] = {}
     for key, cell in cells.items():
-        if not math.isnan(cell.mean):
+        if not math.isnan(cell.mean) and key[0] not in reference:
             groups.setdefault(key[1:], []).append(cell)
     for key, group in groups.items():
         if len(group) < 2:
@@ -221,8 +223,21 @@ def layout(spec: Spec, cells: dict) -> tuple[list[str], list[list[str]], list[tu
     return header, body, groups
 
 
-def _axes_text(axes: list[str]) -> str:
-    return "(" + ", ".join(axes) + ")" if len(axes) > 1 else axes[0]
+def _best_over_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
+    """Which setting of the ``best_over`` axes each cell shows, in the table's row order."""
+    axes = ", ".join(spec.best_over)
+    by = spec.table["best_by"]
+    if int(sub.n_settings.max()) == 1:
+        return [f"One ({axes}) setting ran per cell at this scale ({sub.selected.iloc[0]}); at scale paper each "
+                f"cell is the best setting by mean {by}."]
+    order = {m: i for i, m in enumerate(map(str, spec.grid["methods"]))}
+    rows = sorted((r for _, r in sub.iterrows()), key=lambda r: (order.get(str(r["method"]), len(order)),
+                                                                 *(str(r[d]) for d in spec.cell_dims()[1:])))
+    lines = [f"Each cell: the best of the ({axes}) settings run, by mean {by}; all of the cell's metrics come "
+             "from that setting. Chosen:"]
+    lines += [f"{' / '.join(str(r[d]) for d in spec.cell_dims())}: {r['selected']} (best of {r['n_settings']}; "
+              f"{r['n_diverged_all']} diverged runs among them)" for r in rows]
+    return lines
 
 
 def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
@@ -246,10 +261,7 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
         lines.append(f"{UNCALIBRATED_MARK} computed with an uncalibrated feature extractor (random weights): "
                      "not comparable to the paper's value.")
     if spec.best_over and not sub.empty:
-        lines.append(f"Each cell: the best of the {_axes_text(spec.best_over)} settings run, by mean "
-                     f"{spec.table['best_by']}; all of the cell's metrics come from that setting. Chosen:")
-        lines += [f"{' / '.join(str(r[d]) for d in spec.cell_dims())}: {r.selected} (of {r.n_settings} settings; "
-                  f"{r.n_diverged_all} diverged runs among them)" for _, r in sub.iterrows()]
+        lines += _best_over_lines(spec, sub)
     lines += [f"Scale note: {x}" for x in sc.get("notes", []) or []]
     lines += [f"Protocol: {x}" for x in spec.deviations or []]
     return lines

@@ -45,8 +45,9 @@ SCALE = {"seeds": (int, True), "config": (dict, False), "dataset_substitutes": (
 METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), "format": (str, False)}
 # table.best_over: axes a cell is optimised over (003 Table 1 reports "the optimal learning rate
 # combinations"): each cell shows the setting whose mean `best_by` metric is best, all its metrics with it.
+# table.reference: methods shown for reference (003's "Real data" row), never bolded as the best.
 TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False), "best_over": (list, False),
-         "best_by": (str, False)}
+         "best_by": (str, False), "reference": (list, False)}
 FIGURE = {"plot": (str, True), "caption": (str, False)}
 
 
@@ -211,6 +212,9 @@ def validate(raw: Any, path: Path) -> Spec:
         if best_by is not None and best_by not in spec.metric_names:
             raise SpecError(f"{where}.table.best_by: '{best_by}' is not a metric of the job "
                             f"(metrics: {', '.join(spec.metric_names)})")
+        unknown = [m for m in raw["table"].get("reference") or [] if m not in raw["grid"]["methods"]]
+        if unknown:
+            raise SpecError(f"{where}.table.reference: {unknown} not in grid.methods")
         hidden = [d for d, n in sizes.items() if n > 1 and d not in shown and d not in best_over]
         if hidden:
             raise SpecError(f"{where}.table: dimension(s) {', '.join(hidden)} have several values but are neither "

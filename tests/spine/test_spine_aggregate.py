@@ -111,5 +111,14 @@ def test_best_over_an_axis_reports_the_best_setting_whole(tmp_path, monkeypatch)
     md = render_markdown(spec, r)
     assert "| selftest-sgd      | 1.50 ± 0.71          |" in md
     assert "| selftest-sgd-slow | – [1 div., 1 failed] |" in md
-    assert "- selftest-sgd / toy: lr=2 (of 3 settings; 2 diverged runs among them)" in md
-    assert "Each cell: the best of the lr settings run, by mean weight_error" in md
+    assert "- selftest-sgd / toy: lr=2 (best of 3; 2 diverged runs among them)" in md
+    assert "Each cell: the best of the (lr) settings run, by mean weight_error" in md
+    # the chosen settings are listed in the table's row order
+    assert md.index("- selftest-sgd / toy:") < md.index("- selftest-sgd-slow / toy:")
+
+
+def test_reference_rows_are_never_bolded(results, tmp_path):
+    spec = find_job("tst")
+    assert "**" in render_markdown(spec, results)  # the two methods are compared
+    spec.raw["table"]["reference"] = ["selftest-sgd"]  # e.g. 003's "Real data" row
+    assert "**" not in render_markdown(spec, results)  # one method left in each comparison: nothing to bold
