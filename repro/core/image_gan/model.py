@@ -48,8 +48,11 @@ class ImageGAN:
         self.G, self.D = build_nets(arch, resolution, self.out_dim, z_dim, channels, width)
         apply_lipschitz(self.D, recipe.get("lipschitz", "none"), example_input=example_real[:2].cpu(),
                         coeff=recipe.get("lipschitz_coeff"), coeff_total=recipe.get("coeff_total"))
-        self.G.to(self.device)
-        self.D.to(self.device)
+        # oneDNN's CPU convolutions run faster on NHWC tensors: 0.78 vs 0.64 of sgemm FLOP/s for the
+        # DCGAN-CIFAR step (benchmarks/bench_train_step.py); on GPUs the default layout is kept.
+        self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+        self.G.to(self.device, memory_format=self.memory_format)
+        self.D.to(self.device, memory_format=self.memory_format)
         self.objective = build_objective(recipe, self.out_dim)
         betas = tuple(float(b) for b in recipe.get("betas", (0.5, 0.999)))
         self.base_lr = {"g": float(lr_g), "d": float(lr_d)}
@@ -84,7 +87,7 @@ class ImageGAN:
         self.G.train()
         self.D.train()
         for _ in range(self.n_dis):
-            x = next_real()
+            x = next_real().contiguous(memory_format=self.memory_format)
             with torch.no_grad():
                 y = self.G(self.noise_batch(x.shape[0], z_gen))
             d_loss = self.objective.d_loss(self.D, x, y)
@@ -95,7 +98,7 @@ class ImageGAN:
             self.opt_d.step()
             if self.opt_k is not None:
                 self.opt_k.step()
-        x = next_real()
+        x = next_real().contiguous(memory_format=self.memory_format)
         y = self.G(self.noise_batch(x.shape[0], z_gen))
         for p in self.D.parameters():
             p.requires_grad_(False)
