@@ -58,16 +58,13 @@ def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _setting(row, axes: list[str]) -> str:
-    return ", ".join(f"{a}={row[a]}" for a in axes)
-
-
 def select_best(summary: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     """Collapse ``table.best_over`` axes: per cell, the setting with the best mean ``table.best_by``.
 
     The chosen row keeps its own statistics (all metrics from that one setting, as 003 Table 1 reports
-    "the optimal learning rate combinations"); ``selected`` names it and ``n_settings`` counts the settings
-    that were run and ``n_diverged_all`` the diverged runs among them. A cell where no setting produced a value keeps the summed diverged/failed counts.
+    "the optimal learning rate combinations"). Added columns: ``selected`` (the setting), ``n_settings``
+    (settings run) and ``n_diverged_all`` (diverged runs among them). A cell where no setting produced a
+    value keeps the summed diverged and failed counts.
     """
     over = spec.best_over
     if not over or summary.empty:
@@ -79,7 +76,7 @@ def select_best(summary: pd.DataFrame, spec: Spec) -> pd.DataFrame:
         scored = sub[sub[f"{by}__n"] > 0]
         if len(scored):
             row = scored.loc[scored[f"{by}__mean"].idxmax() if higher else scored[f"{by}__mean"].idxmin()].copy()
-            row["selected"] = _setting(row, over)
+            row["selected"] = ", ".join(f"{a}={row[a]}" for a in over)
         else:
             row = sub.iloc[0].copy()
             row["n_diverged"], row["n_failed"] = int(sub.n_diverged.sum()), int(sub.n_failed.sum())

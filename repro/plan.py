@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections import Counter
 
 DEFAULT_GPU_SPEEDUP = 50.0
 
@@ -136,7 +135,7 @@ def cmd_plan(args) -> int:
         return 0
     rows = plan_rows(spec, args.scale)
     timings = {}
-    for key in Counter(_net(r) for r in rows if r["steps"]):
+    for key in dict.fromkeys(_net(r) for r in rows if r["steps"]):
         width = next(r["width"] for r in rows if _net(r) == key)
         timings[key] = measure_step(key[0], key[1], key[2], args.device, width=width)
     feature_seconds = {key: measure_extractor(*key, args.device) for key in {(r["extractor"], r["resolution"]) for r in rows}}

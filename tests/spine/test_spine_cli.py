@@ -1,11 +1,9 @@
 """The CLI end to end on the self-test job (fast), bad input, and the Slurm parameters it would submit."""
-import json
 import subprocess
 import sys
 
 import pytest
 
-from repro import store
 from repro.cli import main
 from repro.launch import make_executor, slurm_parameters
 
