@@ -5,6 +5,7 @@ specs or executors; the worker builds the context from a run description.
 """
 from __future__ import annotations
 
+import math
 import os
 import random
 from dataclasses import dataclass, field
@@ -101,6 +102,18 @@ class RunContext:
         load_model(state["model"])
         data_rng.set_state(state["data_rng"])
         return int(state["step"])
+
+    def after_step(self, step: int, steps: int, losses: dict[str, float], model_state: Callable[[], dict],
+                   data_rng: torch.Generator, progress_every: int, label: str = "") -> None:
+        """What a training loop does after step ``step`` of ``steps``: raise :class:`Diverged` on a non-finite
+        loss, report progress every ``progress_every`` steps, and :meth:`save_training` every
+        ``checkpoint_every`` steps (``model_state()`` is called only then)."""
+        if not all(math.isfinite(v) for v in losses.values()):
+            raise Diverged(f"{label}non-finite loss at step {step}: {losses}", step=step)
+        if step % progress_every == 0 or step == steps:
+            self.progress(step, steps, **losses)
+        if self.checkpoint_every and step % self.checkpoint_every == 0 and step < steps:
+            self.save_training(step, model_state(), data_rng)
 
     def artifact(self, name: str) -> Path:
         """Path for a file this run produces (figure, samples); recorded in the record by name."""

@@ -15,7 +15,6 @@ so an interrupted run resumes to the same final numbers.
 """
 from __future__ import annotations
 
-import math
 
 import torch
 
@@ -77,19 +76,10 @@ def run(cfg: dict, ctx) -> dict:
     model = build_toy_model(family, cfg.get("model"), sigma=data["std"], device=ctx.device)
     start = ctx.resume_training(model.load_state, data_rng)
 
-    def checkpoint(step: int) -> None:
-        ctx.save_training(step, model.state(), data_rng)
-
-    losses: dict[str, float] = {}
     for step in range(start + 1, steps + 1):
         x = sample_gmm_grid(batch_size, generator=data_rng, **data)
         losses = model.train_step(x.to(ctx.device))
-        if not all(math.isfinite(v) for v in losses.values()):
-            raise Diverged(f"{family}: non-finite loss at step {step}: {losses}")
-        if step % PROGRESS_EVERY == 0 or step == steps:
-            ctx.progress(step, steps, **losses)
-        if ctx.checkpoint_every and step % ctx.checkpoint_every == 0 and step < steps:
-            checkpoint(step)
+        ctx.after_step(step, steps, losses, model.state, data_rng, PROGRESS_EVERY, label=f"{family}: ")
 
     model.eval()
     samples = model.sample(eval_samples).cpu()

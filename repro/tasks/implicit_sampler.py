@@ -16,7 +16,6 @@ target CDF (``ks``), and saves ``density.png`` (target density vs histogram + KD
 """
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import nn

@@ -16,7 +16,6 @@ Artifacts: ``samples.png`` (histogram or scatter, mixing density for SIG on NB) 
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 
 from repro.core.sig import poisson_log_likelihood, sig_cross_entropy
 from repro.core.toy import build_toy_model
-from repro.core.toy.base import ToyModel, adam
+from repro.core.toy.base import ToyModel, adam, descend
 from repro.core.toy.nets import toy_generator
 from repro.runtime import Diverged, seed_everything
 
@@ -50,10 +49,7 @@ class PoissonSIG(ToyModel):
 
     def train_step(self, x_real: torch.Tensor) -> dict[str, float]:
         loss = sig_cross_entropy(x_real.to(self.device, self.dtype), self.theta(self.m), poisson_log_likelihood)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        return {"loss": float(loss.detach())}
+        return {"loss": descend(self.opt, loss)}
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
@@ -152,12 +148,7 @@ def run(cfg: dict, ctx) -> dict:
     start = ctx.resume_training(model.load_state, data_rng)
     for step in range(start + 1, steps + 1):
         losses = model.train_step(sampler(batch_size, generator=data_rng).float().to(ctx.device))
-        if not all(math.isfinite(v) for v in losses.values()):
-            raise Diverged(f"{family}: non-finite loss at step {step}: {losses}", step=step)
-        if step % PROGRESS_EVERY == 0 or step == steps:
-            ctx.progress(step, steps, **losses)
-        if ctx.checkpoint_every and step % ctx.checkpoint_every == 0 and step < steps:
-            ctx.save_training(step, model.state(), data_rng)
+        ctx.after_step(step, steps, losses, model.state, data_rng, PROGRESS_EVERY, label=f"{family}: ")
 
     model.eval()
     samples = model.sample(eval_samples).cpu()

@@ -12,7 +12,6 @@ exp_h_y, modes, kl. The classifier is trained once and cached when missing (``re
 """
 from __future__ import annotations
 
-import math
 
 import torch
 
@@ -87,12 +86,7 @@ def run(cfg: dict, ctx) -> dict:
     for step in range(start + 1, steps + 1):
         idx = torch.randint(len(data), (batch_size,), generator=data_rng)
         parts = model.train_step(data[idx].to(ctx.device))
-        if not all(math.isfinite(v) for v in parts.values()):
-            raise Diverged(f"non-finite loss at step {step}: {parts}", step=step)
-        if step % PROGRESS_EVERY == 0 or step == steps:
-            ctx.progress(step, steps, **parts)
-        if ctx.checkpoint_every and step % ctx.checkpoint_every == 0 and step < steps:
-            ctx.save_training(step, model.state(), data_rng)
+        ctx.after_step(step, steps, parts, model.state, data_rng, PROGRESS_EVERY)
 
     from repro.metrics.stacked_mnist import stacked_mnist_metrics
 

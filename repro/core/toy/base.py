@@ -52,5 +52,13 @@ class ToyModel(nn.Module):
             opt.load_state_dict(state["optim"][k])
 
 
+def descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> float:
+    """One optimiser step on ``loss``; returns its value."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return float(loss.detach())
+
+
 def adam(params, lr: float, betas) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=float(lr), betas=(float(betas[0]), float(betas[1])))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import ToyModel, adam
+from .base import ToyModel, adam, descend
 from .nets import mlp, toy_generator
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -50,15 +50,10 @@ class GAN(ToyModel):
         z = self.noise(x_real.shape[0])
         fake = self.generator(z)
         d_loss = discriminator_loss(self.discriminator(x_real), self.discriminator(fake.detach()))
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
+        d_value = descend(self.opt_d, d_loss)
 
         g_loss = self.generator_objective(self.discriminator(fake), self.discriminator(x_real))
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
-        return {"loss": float(g_loss.detach()), "d_loss": float(d_loss.detach())}
+        return {"loss": descend(self.opt_g, g_loss), "d_loss": d_value}
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:

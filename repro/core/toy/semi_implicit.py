@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..sig import gaussian_log_likelihood, sig_cross_entropy
-from .base import ToyModel, adam
+from .base import ToyModel, adam, descend
 from .nets import toy_generator
 
 
@@ -29,10 +29,7 @@ class SIG(ToyModel):
         x_real = x_real.to(self.device, self.dtype)
         theta = self.generator(self.noise(self.m or x_real.shape[0]))
         loss = sig_cross_entropy(x_real, theta, self.log_likelihood)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        return {"loss": float(loss.detach())}
+        return {"loss": descend(self.opt, loss)}
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch.func import functional_call
 
+from .base import descend
 from .gan import GAN, discriminator_loss
 
 
@@ -75,11 +76,9 @@ class UnrolledGAN(GAN):
         with torch.no_grad():
             fake = self.generator(z)
         d_loss = discriminator_loss(self.discriminator(x_real), self.discriminator(fake))
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
+        d_value = descend(self.opt_d, d_loss)
 
         for p, g in zip(g_params, g_grads):
             p.grad = g
         self.opt_g.step()
-        return {"loss": float(g_loss.detach()), "d_loss": float(d_loss.detach())}
+        return {"loss": float(g_loss.detach()), "d_loss": d_value}

@@ -16,7 +16,7 @@ import math
 import torch
 from torch import nn
 
-from .base import ToyModel, adam
+from .base import ToyModel, adam, descend
 from .nets import mlp, toy_generator
 
 SAMPLE_MODES = ("mean", "draw")
@@ -50,10 +50,7 @@ class VAE(ToyModel):
 
     def train_step(self, x_real: torch.Tensor) -> dict[str, float]:
         loss = self.negative_elbo(x_real.to(self.device, self.dtype))
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        return {"loss": float(loss.detach())}
+        return {"loss": descend(self.opt, loss)}
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:

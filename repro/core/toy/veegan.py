@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import ToyModel, adam
+from .base import ToyModel, adam, descend
 from .nets import mlp, toy_generator
 
 
@@ -40,18 +40,13 @@ class VEEGAN(ToyModel):
         data_logit = self.joint_logit(z_rec.detach(), x_real)
         d_loss = (F.binary_cross_entropy_with_logits(gen_logit, torch.ones_like(gen_logit))
                   + F.binary_cross_entropy_with_logits(data_logit, torch.zeros_like(data_logit)))
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
+        d_value = descend(self.opt_d, d_loss)
 
         rec = (z - self.reconstructor(fake)).pow(2).sum(1).mean()
         adv = self.joint_logit(z, fake).mean()
         # generator gets adv + rec; the reconstructor only rec (adv does not depend on it)
         g_loss = adv + rec
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
-        return {"loss": float(g_loss.detach()), "d_loss": float(d_loss.detach()), "rec": float(rec.detach())}
+        return {"loss": descend(self.opt_g, g_loss), "d_loss": d_value, "rec": float(rec.detach())}
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
