@@ -162,7 +162,8 @@ def cmd_tables(args) -> int:
 # ----------------------------------------------------------------------------- parser
 # Subcommand groups contributed by other packages: command word -> module with add_parser(subparsers).
 # Only the one a command line asks for is imported (they pull in torch), so `repro list` stays fast.
-EXTENSIONS = {"data": "repro.data.cli", "metrics": "repro.metrics.cli", "report": "repro.report", "plan": "repro.plan"}
+EXTENSIONS = {"data": "repro.data.cli", "metrics": "repro.metrics.cli", "report": "repro.report", "plan": "repro.plan",
+              "claims": "repro.claims", "reference": "repro.claims"}
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -217,7 +218,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
     core = set(sub.choices)
     wanted = [EXTENSIONS[words[0]]] if words and words[0] in EXTENSIONS else [] if words and words[0] in core \
-        else list(EXTENSIONS.values())
+        else list(dict.fromkeys(EXTENSIONS.values()))
     for module in wanted:
         try:
             mod = importlib.import_module(module)

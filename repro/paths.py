@@ -37,3 +37,12 @@ def seeds_dir() -> Path:
 
 def report_dir() -> Path:
     return Path(os.environ.get("REPRO_REPORT", project_root() / "report"))
+
+
+def claims_dir() -> Path:
+    return Path(os.environ.get("REPRO_CLAIMS", project_root() / "claims"))
+
+
+def reference_dir() -> Path:
+    """The committed reference results: ``<ref>/results/<job>/<key>/record.json``, ``<ref>/report/``."""
+    return Path(os.environ.get("REPRO_REFERENCE", project_root() / "reference"))

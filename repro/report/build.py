@@ -135,19 +135,54 @@ def build_blocks(jobs: list[tuple], invalid: list, results: Path, out: Path, ima
     return blocks
 
 
+def _claims_blocks(jobs: list[tuple], results: Path, reference, results_label: str) -> list:
+    """The "What reproduces" part for the claims whose job is in this report (none: no part)."""
+    from ..claims import verdict_sources
+    from ..claims.ledger import ClaimError, check_against_specs, load_claims
+    from ..claims.render import report_blocks
+
+    specs = {spec.id: spec for spec, _ in jobs}
+    try:
+        claims = [c for c in load_claims() if c.job in specs]
+    except ClaimError as err:
+        return [Heading(2, "What reproduces"), Para(f"Claims ledger not read: {err}")]
+    problems = check_against_specs(claims, specs)
+    if problems:
+        return [Heading(2, "What reproduces"), Bullets([f"Claims ledger invalid: {p}" for p in problems])]
+    if not claims:
+        return []
+    return report_blocks(verdict_sources(results, reference, claims, specs, lambda m: None, set(specs), results_label))
+
+
 def build_report(results: Path | None = None, jobs_dir: Path | None = None, out: Path | None = None,
-                 only: list[str] | None = None) -> ReportFiles:
+                 only: list[str] | None = None, reference=None, results_label: str = "your results") -> ReportFiles:
+    """``reference``: the reference folder (None: ``$REPRO_REFERENCE`` or ``<project>/reference``; False: none).
+    Without records of your own for the report's jobs, the report is built from the reference records."""
+    from ..claims.reference import has_records, reference_results
+
     results = Path(results) if results else paths.results_dir()
     out = Path(out) if out else report_dir()
     if out.exists() and not out.is_dir():
         raise ValueError(f"report folder {out} is a file; pass --out with a folder path")
     out.mkdir(parents=True, exist_ok=True)
     jobs, invalid = collect(jobs_dir, results, only)
+    banner = None
+    job_ids = {spec.id for spec, _ in jobs}
+    if reference is not False and not has_records(results, job_ids) and has_records(reference_results(reference), job_ids):
+        results, results_label = reference_results(reference), "reference"
+        jobs, invalid = collect(jobs_dir, results, only)
+        banner = Para(f"No records of your own in `{paths.results_dir()}`: this report shows the committed reference "
+                      "results (`reference/results`; provenance in `reference/PROVENANCE.md`; the report generated "
+                      "with their figures is `reference/report/README.md`).")
     images: list[Path] = []
     problems: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # corrupt records were reported once by collect()
         blocks = build_blocks(jobs, invalid, results, out, images, problems)
+        at = next((i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "Provenance"), len(blocks))
+        blocks[at:at] = _claims_blocks(jobs, results, reference, results_label)
+    if banner:
+        blocks.insert(1, banner)
     md, tex = out / README, out / TEX
     store.write_text_atomic(md, markdown.render(blocks))
     store.write_text_atomic(tex, latex.render(blocks))

@@ -1,0 +1,87 @@
+"""``repro claims [PAPER|JOB|CLAIM ...]`` and ``repro reference collect SRC ...`` (registered by repro.cli)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def _warn(message: str) -> None:
+    print(f"repro: warning: {message}", file=sys.stderr)
+
+
+def _select(claims, specs, words: list[str]):
+    """Claims of the named papers (000…004 or the seed file), jobs (id or alias) or claim ids."""
+    from ..spec import SpecError, find_job
+
+    if not words:
+        return claims
+    chosen = []
+    for word in words:
+        hits = [c for c in claims if c.paper.split("_")[0] == word or c.paper == word or c.id == word]
+        if not hits:
+            try:
+                job = find_job(word).id
+            except SpecError:
+                job = None
+            hits = [c for c in claims if c.job == job]
+        if not hits:
+            raise ValueError(f"no claim for '{word}': name a paper (000, 001, 002, 003, 004), a job or a claim id "
+                             "(`repro claims` lists them all)")
+        chosen += [c for c in hits if c not in chosen]
+    return chosen
+
+
+def cmd_claims(args) -> int:
+    from . import verdict_sources
+    from .ledger import ClaimError, check_against_specs, load_claims, specs_by_id
+    from .render import render_text
+
+    try:
+        claims = load_claims(args.claims_dir)
+    except ClaimError as err:
+        print(f"repro: error: {err}", file=sys.stderr)
+        return 2
+    specs = specs_by_id()
+    problems = check_against_specs(claims, specs)
+    for line in problems:
+        print(f"repro: error: {line}", file=sys.stderr)
+    if problems:
+        return 2
+    if args.check:
+        print(f"claims: {len(claims)} claims in {len({c.paper for c in claims})} files, every job, metric and cell found")
+        return 0
+    chosen = _select(claims, specs, args.which)
+    sources = verdict_sources(args.results, None if not args.no_reference else False, chosen, specs, _warn)
+    if args.reference_only:
+        sources = [s for s in sources if s[0] == "reference"] or sources
+    names = {"your results": f"your results ({args.results})", "reference": "reference (committed, reference/)"}
+    print("verdicts from: " + "; ".join(names.get(n, n) for n, _ in sources) + "\n")
+    print(render_text(sources), end="")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    from .reference import collect
+
+    n, size = collect(args.sources, args.dest, clean=args.clean)
+    print(f"reference: {n} records copied into {args.dest or 'reference'}/results; report and PROVENANCE.md "
+          f"rebuilt; folder size {size / 1024:.0f} KiB")
+    return 0
+
+
+def add_parser(subparsers) -> None:
+    s = subparsers.add_parser("claims", help="every claim of the five documents with its verdict and evidence")
+    s.add_argument("which", nargs="*", help="only these papers (000…004), jobs or claim ids")
+    s.add_argument("--no-reference", action="store_true", help="ignore the committed reference results")
+    s.add_argument("--reference-only", action="store_true", help="only the committed reference results")
+    s.add_argument("--check", action="store_true", help="validate the ledger against the specs and stop")
+    s.add_argument("--claims-dir", type=Path, default=None, help="ledger folder (default: $REPRO_CLAIMS or <project>/claims)")
+    s.set_defaults(func=cmd_claims)
+
+    s = subparsers.add_parser("reference", help="maintain the committed reference results (reference/)")
+    sub = s.add_subparsers(dest="reference_command", required=True, metavar="ACTION")
+    c = sub.add_parser("collect", help="copy record.json files from results folders, rebuild the reference report")
+    c.add_argument("sources", nargs="+", type=Path, help="results folders (e.g. results /work/wt14/results)")
+    c.add_argument("--dest", type=Path, default=None, help="reference folder (default: $REPRO_REFERENCE or <project>/reference)")
+    c.add_argument("--clean", action="store_true", help="drop the records already in the reference folder first")
+    c.set_defaults(func=cmd_collect)
