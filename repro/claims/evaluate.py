@@ -128,7 +128,7 @@ def _evidence(c: CellStats, metric: str, paper_dataset: str | None) -> str:
         data += f" (stand-in for {paper_dataset})"
     extra = [f"{c.n_diverged} diverged" if c.n_diverged else "", f"{c.n_failed} failed" if c.n_failed else ""]
     extra = [e for e in extra if e]
-    return (f"{c.label} {metric} = {value}{marks} (n={c.n}, scale {c.scale}, data {data}"
+    return (f"{c.label}{f' {metric}' if metric else ''} = {value}{marks} (n={c.n}, scale {c.scale}, data {data}"
             + (f"; {', '.join(extra)}" if extra else "") + ")")
 
 
@@ -162,7 +162,7 @@ def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
         for metric in claim.metrics:
             label = _cell_label(spec, cell) + (f" {metric}" if len(claim.metrics) > 1 else "")
             stats.append(_stats(rows, metric, label, scale))
-    evidence = [_evidence(c, m, resolve_cell(spec, cell).get("dataset"))
+    evidence = [_evidence(c, "" if len(claim.metrics) > 1 else m, resolve_cell(spec, cell).get("dataset"))
                 for c, (cell, m) in zip(stats, [(cell, m) for cell in cells for m in claim.metrics])]
     verdict = Verdict(claim, UNTESTED, "", evidence, scale)
     if RANK[scale] < RANK[claim.scale]:

@@ -44,6 +44,14 @@ def group_by_paper(sources: list[tuple[str, list[Verdict]]]) -> dict[str, list[i
     return groups
 
 
+def _distinct(sources, i: int) -> list[tuple[str, Verdict]]:
+    """(" (name)", verdict) per source, or one ("", verdict) when every source has the same evidence and reason."""
+    verdicts = [(name, vs[i]) for name, vs in sources]
+    if len({(tuple(v.evidence), v.reason) for _, v in verdicts}) == 1:
+        return [("", verdicts[0][1])]
+    return [(f" ({name})", v) for name, v in verdicts]
+
+
 def render_text(sources: list[tuple[str, list[Verdict]]], width: int = 110) -> str:
     out: list[str] = []
     wrap = lambda text, indent: textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent + "  ")  # noqa: E731
@@ -58,13 +66,11 @@ def render_text(sources: list[tuple[str, list[Verdict]]], width: int = 110) -> s
             out.append(f"[{verdict_text}] {claim.id}")
             out.append(wrap(f"\"{claim.quote}\" ({claim.where})", "    "))
             out.append(wrap(f"rule: {_rule_text(claim)}", "    "))
-            for name, vs in sources:
-                v = vs[i]
-                prefix = f"{name}: " if len(sources) > 1 else ""
+            for label, v in _distinct(sources, i):
                 for line in v.evidence:
-                    out.append(wrap(f"{prefix}evidence: {line}", "    "))
+                    out.append(wrap(f"evidence{label}: {line}", "    "))
                 if v.reason:
-                    out.append(wrap(f"{prefix}why: {v.reason}", "    "))
+                    out.append(wrap(f"why{label}: {v.reason}", "    "))
             if claim.note:
                 out.append(wrap(f"note: {claim.note}", "    "))
             out.append("")
@@ -100,13 +106,11 @@ def report_blocks(sources: list[tuple[str, list[Verdict]]]) -> list:
             verdict_text = "; ".join(f"{name}: **{vs[i].text}**" if len(sources) > 1 else f"**{vs[i].text}**"
                                      for name, vs in sources)
             parts = [f"`{claim.id}` {verdict_text}: \"{claim.quote}\" ({claim.where}); rule {_rule_text(claim)}."]
-            for name, vs in sources:
-                v = vs[i]
-                prefix = f"{name}: " if len(sources) > 1 else ""
+            for label, v in _distinct(sources, i):
                 if v.evidence:
-                    parts.append(f"{prefix}evidence: " + "; ".join(v.evidence) + ".")
+                    parts.append(f"Evidence{label}: " + "; ".join(v.evidence) + ".")
                 if v.reason:
-                    parts.append(f"{prefix}why: {v.reason}.")
+                    parts.append(f"Why{label}: {v.reason}.")
             if claim.note:
                 parts.append(f"Note: {claim.note}")
             items.append(" ".join(parts))

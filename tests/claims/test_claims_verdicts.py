@@ -1,0 +1,71 @@
+"""Verdicts from hand-made records: every status, the scale rules, stand-in data never 'reproduced'."""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from claims_fixtures import record, write_claims, write_records  # noqa: E402
+
+from repro.claims.evaluate import evaluate, summary_counts, summary_line  # noqa: E402
+from repro.claims.ledger import load_claims, specs_by_id  # noqa: E402
+from repro.claims.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, UNTESTED  # noqa: E402
+
+
+
+@pytest.fixture()
+def verdicts(tmp_path):
+    write_records(tmp_path / "results")
+    claims = load_claims(write_claims(tmp_path / "claims"))
+    return {v.claim.id: v for v in evaluate(claims, specs_by_id(), tmp_path / "results")}
+
+
+def test_each_status(verdicts):
+    assert verdicts["fx-near-yes"].status == REPRODUCED
+    assert verdicts["fx-near-not"].status == NOT_REPRODUCED
+    assert verdicts["fx-label-yes"].status == REPRODUCED
+    assert verdicts["fx-label-not"].status == NOT_REPRODUCED
+    assert verdicts["fx-ks"].status == REPRODUCED
+    assert verdicts["fx-one-seed"].status == INCONCLUSIVE and "too few runs" in verdicts["fx-one-seed"].reason
+    assert verdicts["fx-missing"].status == UNTESTED and "no records" in verdicts["fx-missing"].reason
+    assert verdicts["fx-eye"].status == UNTESTED and "by eye" in verdicts["fx-eye"].reason
+    paper = verdicts["fx-paper-scale"]
+    assert paper.status == UNTESTED and "needs scale paper" in paper.reason and paper.evidence
+
+
+def test_stand_in_is_never_reproduced_for_the_papers_dataset(verdicts):
+    order = verdicts["fx-standin-order"]  # rep-gan-dk 81 ± 1.4 vs rep-gan 96 ± 1.4 on digits32
+    assert order.status == REPRODUCED and order.text == "reproduced on digits32 †"
+    assert order.counts_as == "reproduced on stand-in"
+    assert any("stand-in for cifar10" in e and "†" in e for e in order.evidence)
+    value = verdicts["fx-standin-value"]  # a comparison with the paper's number on a stand-in is not made
+    assert value.status == UNTESTED and "not comparable" in value.reason
+    counts = summary_counts(list(verdicts.values()))
+    assert counts["reproduced"] == 3 and counts["reproduced on stand-in"] == 1
+
+
+def test_summary_line(verdicts):
+    line = summary_line(list(verdicts.values()))
+    assert line.startswith("3 of 11 claims reproduced") and "1 reproduced on stand-in" in line
+
+
+def test_smoke_records_do_not_decide(tmp_path):
+    write_records(tmp_path / "results", scale="smoke")
+    claims = load_claims(write_claims(tmp_path / "claims"))
+    v = {v.claim.id: v for v in evaluate(claims, specs_by_id(), tmp_path / "results")}
+    assert v["fx-near-yes"].status == UNTESTED and "pipeline check" in v["fx-near-yes"].reason
+
+
+def test_largest_scale_wins_and_diverged_runs_are_inconclusive(tmp_path):
+    results = tmp_path / "results"
+    runs = [("slides-diracgan", "dirac-wgan", "dirac", 0, {"amplitude": 0.0}, False, None)]
+    write_records(results, runs, scale="smoke")   # would say "converges"
+    write_records(results, [("slides-diracgan", "dirac-wgan", "dirac", 0, {"amplitude": 2.0}, False, None)])  # cpu
+    claims = load_claims(write_claims(tmp_path / "claims"))
+    v = {v.claim.id: v for v in evaluate(claims, specs_by_id(), results)}
+    assert v["fx-label-yes"].status == REPRODUCED and v["fx-label-yes"].scale == "cpu"
+    from repro import store
+    rec = record("slides-diracgan", "dirac-mmd-gan-gp", "dirac", 0, {}, status="diverged")
+    store.write_json_atomic(store.record_path(results, "slides-diracgan", rec["key"]), rec)
+    v = {v.claim.id: v for v in evaluate(claims, specs_by_id(), results)}
+    assert v["fx-label-not"].status == INCONCLUSIVE and "1 diverged" in v["fx-label-not"].reason
