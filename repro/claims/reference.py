@@ -22,6 +22,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from .. import paths, store
+from ..provenance import git_commit
 
 RESULTS, REPORT, PROVENANCE = "results", "report", "PROVENANCE.md"
 
@@ -63,6 +64,15 @@ def gather(sources: list[Path], on_corrupt=_warn) -> dict[tuple[str, str], tuple
     return found
 
 
+def shrink_png(path: Path, colors: int = 128) -> None:
+    """Re-save a figure as a 128-colour palette PNG (3-4× smaller; plots use few colours)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+
+
 def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
 
@@ -83,6 +93,9 @@ def _provenance(found: dict, sources: list[Path], dest: Path) -> str:
     table = tabulate(rows, headers=["job", "records", "scales", "run time (min)", "commits", "host/device", "torch",
                                     "newest record (UTC)"], tablefmt="github", disable_numparse=True)
     total = sum(float(r.get("wall_time") or 0) for _, r in found.values()) / 3600
+    machines = "; ".join(sorted({f"{p.get('host', '?')}: {p.get('device_name', '?')}, {p.get('device', '?')}, "
+                                 f"torch {p.get('torch_version', '?')}, python {p.get('python_version', '?')}"
+                                 for _, r in found.values() for p in [r.get("provenance") or {}]}))
     return "\n".join([
         "# Reference results: provenance", "",
         "Collected by `repro reference collect` from " + ", ".join(f"`{s}`" for s in sources) + ".",
@@ -91,8 +104,8 @@ def _provenance(found: dict, sources: list[Path], dest: Path) -> str:
         "of your own, and beside yours when you do. The report generated from them (with figures) is "
         "[report/README.md](report/README.md).", "",
         table, "",
-        "Run time: the sum of the records' wall times (runs of one job may have run in parallel).",
-        "Size of this folder: see the last line (written after the report).", ""])
+        "Run time: the sum of the records' wall times (runs of one job may have run in parallel). Machine: "
+        + machines + f". Collected with repro at commit `{git_commit() or 'unknown'}`.", ""])
 
 
 def collect(sources: list[Path], dest: Path | None = None, clean: bool = False) -> tuple[int, int]:
@@ -123,8 +136,14 @@ def collect(sources: list[Path], dest: Path | None = None, clean: bool = False) 
             files = build_report(results=staged, out=dest / REPORT, reference=False, results_label="reference")
     for problem in files.problems:
         _warn(problem)
+    readme = files.markdown.read_text().split("\n", 1)
+    store.write_text_atomic(files.markdown, readme[0] + "\n\nThe suite's **reference results**, collected by "
+                            "`repro reference collect`: where, when and at which commits in [../PROVENANCE.md]"
+                            "(../PROVENANCE.md); the records are in `../results`.\n" + readme[1])
     for junk in [*(dest / REPORT).rglob("*.pdf"), dest / REPORT / "report.tex"]:
         junk.unlink(missing_ok=True)
+    for png in (dest / REPORT).rglob("*.png"):
+        shrink_png(png)
     text = _provenance(everything, [Path(s) for s in sources], dest)
     store.write_text_atomic(dest / PROVENANCE, text)
     size = folder_size(dest)

@@ -179,7 +179,8 @@ def build_report(results: Path | None = None, jobs_dir: Path | None = None, out:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # corrupt records were reported once by collect()
         blocks = build_blocks(jobs, invalid, results, out, images, problems)
-        at = next((i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "Provenance"), len(blocks))
+        at = next((i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.level == 2 and b.text != "Status"),
+                  len(blocks))  # right after the status board
         blocks[at:at] = _claims_blocks(jobs, results, reference, results_label)
     if banner:
         blocks.insert(1, banner)
