@@ -20,7 +20,7 @@ UNICODE = {
     "μ": r"$\mu$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "→": r"$\to$", "√": r"$\surd$",
     "²": r"$^2$", "³": r"$^3$", "“": "``", "”": "''", "‘": "`", "’": "'", "−": "$-$", "∞": r"$\infty$",
     "α": r"$\alpha$", "β": r"$\beta$", "λ": r"$\lambda$", "τ": r"$\tau$", "ρ": r"$\rho$",
-    "θ": r"$\theta$", "ψ": r"$\psi$", "φ": r"$\phi$", "η": r"$\eta$", "ζ": r"$\zeta$", "ω": r"$\omega$"
+    "θ": r"$\theta$", "ψ": r"$\psi$", "φ": r"$\phi$", "η": r"$\eta$", "ζ": r"$\zeta$"
 }
 SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
