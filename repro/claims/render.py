@@ -44,6 +44,12 @@ def group_by_paper(sources: list[tuple[str, list[Verdict]]]) -> dict[str, list[i
     return groups
 
 
+def _verdict(v: Verdict, bold: str = "") -> str:
+    """The verdict, with the scale that decided it: "not reproduced (cpu)"."""
+    decided = v.scale and v.status != "untested"
+    return f"{bold}{v.text}{bold}" + (f" ({v.scale})" if decided else "")
+
+
 def _distinct(sources, i: int) -> list[tuple[str, Verdict]]:
     """(" (name)", verdict) per source, or one ("", verdict) when every source has the same evidence and reason."""
     verdicts = [(name, vs[i]) for name, vs in sources]
@@ -62,7 +68,8 @@ def render_text(sources: list[tuple[str, list[Verdict]]], width: int = 110) -> s
         out.append("")
         for i in idx:
             claim = sources[0][1][i].claim
-            verdict_text = " | ".join(f"{name}: {vs[i].text}" if len(sources) > 1 else vs[i].text for name, vs in sources)
+            verdict_text = " | ".join(f"{name}: {_verdict(vs[i])}" if len(sources) > 1 else _verdict(vs[i])
+                                      for name, vs in sources)
             out.append(f"[{verdict_text}] {claim.id}")
             out.append(wrap(f"\"{claim.quote}\" ({claim.where})", "    "))
             out.append(wrap(f"rule: {_rule_text(claim)}", "    "))
@@ -103,7 +110,7 @@ def report_blocks(sources: list[tuple[str, list[Verdict]]]) -> list:
         items = []
         for i in idx:
             claim = sources[0][1][i].claim
-            verdict_text = "; ".join(f"{name}: **{vs[i].text}**" if len(sources) > 1 else f"**{vs[i].text}**"
+            verdict_text = "; ".join(f"{name}: {_verdict(vs[i], '**')}" if len(sources) > 1 else _verdict(vs[i], "**")
                                      for name, vs in sources)
             parts = [f"`{claim.id}` {verdict_text}: \"{claim.quote}\" ({claim.where}); rule {_rule_text(claim)}."]
             for label, v in _distinct(sources, i):

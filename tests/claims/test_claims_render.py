@@ -54,13 +54,13 @@ def test_cli_reads_the_reference_without_results_of_your_own(project, capsys, tm
     assert main(["claims"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("verdicts from: reference")
-    assert "[not reproduced] fx-near-not" in out and "[reproduced] fx-label-not" in out  # the reference's run
+    assert "[not reproduced (cpu)] fx-near-not" in out and "[reproduced (cpu)] fx-label-not" in out  # the reference's run
 
 
 def test_cli_shows_both_side_by_side_and_filters(project, capsys):
     assert main(["claims", "slides-diracgan"]) == 0
     out = capsys.readouterr().out
-    assert "[your results: not reproduced | reference: reproduced] fx-label-not" in out
+    assert "[your results: not reproduced (cpu) | reference: reproduced (cpu)] fx-label-not" in out
     assert "fx-near-not" not in out
     assert main(["claims", "nonsense-word"]) == 2
     assert "no claim for 'nonsense-word'" in capsys.readouterr().err
@@ -74,7 +74,7 @@ def test_corrupt_reference_record_is_skipped_with_a_warning_naming_it(project, c
     assert main(["claims", "--reference-only"]) == 0
     captured = capsys.readouterr()
     assert str(bad) in captured.err and "corrupt record" in captured.err
-    assert "[reproduced] fx-label-yes" in captured.out
+    assert "[reproduced (cpu)] fx-label-yes" in captured.out
 
 
 def test_report_falls_back_to_the_reference_and_has_the_claims_section(project, tmp_path, monkeypatch):
@@ -85,7 +85,7 @@ def test_report_falls_back_to_the_reference_and_has_the_claims_section(project, 
                          only=["slides-diracgan", "repulsive-figS1", "kernelnet-fig4", "kernelnet-table1"])
     text = files.markdown.read_text()
     assert "this report shows the committed reference results" in text
-    assert "## What reproduces" in text and "`fx-near-not` **not reproduced**" in text
+    assert "## What reproduces" in text and "`fx-near-not` **not reproduced** (cpu)" in text
     assert text.index("## What reproduces") < text.index("## Provenance")
 
 
