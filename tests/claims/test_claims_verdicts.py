@@ -69,3 +69,28 @@ def test_largest_scale_wins_and_diverged_runs_are_inconclusive(tmp_path):
     store.write_json_atomic(store.record_path(results, "slides-diracgan", rec["key"]), rec)
     v = {v.claim.id: v for v in evaluate(claims, specs_by_id(), results)}
     assert v["fx-label-not"].status == INCONCLUSIVE and "1 diverged" in v["fx-label-not"].reason
+
+
+def test_best_over_cell_is_the_best_learning_rate_pair(tmp_path):
+    """003 reports the best of the learning-rate pairs: the claim's cell is that setting, as in the table."""
+    from repro import store
+    from repro.claims.ledger import parse_claim
+    from repro.claims.evaluate import evaluate_claim, Frames
+
+    results = tmp_path / "results"
+    runs = [("mmd-rep-16", 0.0001, 0.0001, [30.0, 31.0]), ("mmd-rep-16", 0.0002, 0.0001, [20.0, 21.0]),
+            ("mmd-rep-1", 0.0001, 0.0001, [25.0, 26.0]), ("mmd-rep-1", 0.0002, 0.0001, [40.0, 41.0])]
+    i = 0
+    for method, lr_d, lr_g, fids in runs:
+        for seed, fid in enumerate(fids):
+            rec = record("repulsive-tableS5", method, "cifar10", seed, {"fid": fid, "is": 5.0},
+                         axes={"lr_d": lr_d, "lr_g": lr_g}, minute=i)
+            rec["key"] = f"k{i}"
+            i += 1
+            store.write_json_atomic(store.record_path(results, "repulsive-tableS5", rec["key"]), rec)
+    claim = parse_claim({"id": "x", "quote": "q", "where": "w", "job": "repulsive-tableS5", "metric": "fid",
+                         "cells": [{"method": "mmd-rep-16"}, {"method": "mmd-rep-1"}], "rule": {"kind": "less_than"}},
+                        "003_x.txt", "test")
+    v = evaluate_claim(claim, specs_by_id()["repulsive-tableS5"], Frames(results))
+    assert v.status == REPRODUCED  # best 20.5 (lr_d 2e-4) vs best 25.5 (lr_d 1e-4)
+    assert "mmd-rep-16 fid = 20.5" in v.evidence[0] and "mmd-rep-1 fid = 25.5" in v.evidence[1]
