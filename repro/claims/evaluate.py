@@ -114,8 +114,11 @@ def _stats(rows: pd.DataFrame, metric: str, label: str, scale: str) -> CellStats
     ok = rows[rows.status == "ok"]
     values = pd.to_numeric(ok[metric], errors="coerce").dropna().tolist() if metric in ok else []
     flagged = ok if len(ok) else rows
+    uncalibrated = bool(flagged.uncalibrated.any())
+    if "uncalibrated_metrics" in flagged:  # per-metric ‡ (e.g. IS from a pool-features-only network beside its FID)
+        uncalibrated |= any(metric in (ms or ()) for ms in flagged.uncalibrated_metrics)
     return CellStats(label=label, values=[float(v) for v in values], scale=scale,
-                     stand_in=bool(flagged.stand_in.any()), uncalibrated=bool(flagged.uncalibrated.any()),
+                     stand_in=bool(flagged.stand_in.any()), uncalibrated=uncalibrated,
                      data_sources=sorted(set(flagged.data_source)), n_diverged=int((rows.status == "diverged").sum()),
                      n_failed=int((rows.status == "failed").sum()))
 

@@ -94,3 +94,19 @@ def test_best_over_cell_is_the_best_learning_rate_pair(tmp_path):
     v = evaluate_claim(claim, specs_by_id()["repulsive-tableS5"], Frames(results))
     assert v.status == REPRODUCED  # best 20.5 (lr_d 2e-4) vs best 25.5 (lr_d 1e-4)
     assert "mmd-rep-16 fid = 20.5" in v.evidence[0] and "mmd-rep-1 fid = 25.5" in v.evidence[1]
+
+
+def test_per_metric_uncalibrated_flag_is_honoured(tmp_path):
+    """A record may mark single metrics uncalibrated (``uncalibrated_metrics``): those verdicts carry ‡."""
+    from repro import store
+    from repro.claims.evaluate import Frames, _stats
+
+    results = tmp_path / "results"
+    rec = record("kernelnet-table1", "rep-gan-dk", "cifar10", 0, {"fid": 30.0, "is": 6.0})
+    rec["uncalibrated_metrics"] = ["is"]
+    store.write_json_atomic(store.record_path(results, "kernelnet-table1", rec["key"]), rec)
+    frame = Frames(results).get(specs_by_id()["kernelnet-table1"])
+    if "uncalibrated_metrics" not in frame:
+        frame["uncalibrated_metrics"] = [tuple(rec["uncalibrated_metrics"])]  # before the aggregator carries it
+    assert _stats(frame, "is", "x", "cpu").uncalibrated
+    assert not _stats(frame, "fid", "x", "cpu").uncalibrated
