@@ -76,3 +76,17 @@ def test_near_and_label():
     assert rules.label([cell("smmd", 0.0)], *args, "converges")[0] == REPRODUCED
     assert rules.label([cell("wgan", 1.08)], *args, "converges")[0] == NOT_REPRODUCED
     assert rules.label([cell("mixed", 0.0, 1.0)], *args, "converges")[0] == INCONCLUSIVE
+
+
+def test_compare_margin_is_welchs_standard_error():
+    """The ordering margin is the combined SE of Welch's t-test: checked against scipy's statistic."""
+    stats = pytest.importorskip("scipy.stats")
+    a, b = cell("a", 10.0, 12.5, 11.0), cell("b", 14.0, 13.0, 17.5, 15.0)
+    t = stats.ttest_ind_from_stats(a.mean, a.std, a.n, b.mean, b.std, b.n, equal_var=False).statistic
+    se = (a.mean - b.mean) / t
+    _, why = rules.compare(a, b, "<")
+    assert f"SE {rules.fmt(se)}" in why
+    # exactly at k·SE the claim is not yet reproduced; just past it, it is
+    d = abs(a.mean - b.mean)
+    assert rules.compare(a, b, "<", k=d / se + 1e-9)[0] == INCONCLUSIVE
+    assert rules.compare(a, b, "<", k=d / se - 1e-9)[0] == REPRODUCED
