@@ -169,11 +169,14 @@ def build_report(results: Path | None = None, jobs_dir: Path | None = None, out:
     banner = None
     job_ids = {spec.id for spec, _ in jobs}
     if reference is not False and not has_records(results, job_ids) and has_records(reference_results(reference), job_ids):
-        results, results_label = reference_results(reference), "reference"
+        own, results, results_label = results, reference_results(reference), "reference"
         jobs, invalid = collect(jobs_dir, results, only)
-        banner = Para(f"No records of your own in `{paths.results_dir()}`: this report shows the committed reference "
+        banner = Para(f"No records of your own in `{own}`: this report shows the committed reference "
                       "results (`reference/results`; provenance in `reference/PROVENANCE.md`; the report generated "
                       "with their figures is `reference/report/README.md`).")
+    elif reference is not False and has_records(reference_results(reference), job_ids):
+        banner = Para("The suite's committed reference results (`reference/`) are shown beside yours under "
+                      "\"What reproduces\"; their own tables and figures are in `reference/report/README.md`.")
     images: list[Path] = []
     problems: list[str] = []
     with warnings.catch_warnings():

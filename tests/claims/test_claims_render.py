@@ -109,3 +109,12 @@ def test_collect_copies_records_only_and_writes_provenance(tmp_path, capsys):
     assert (tmp_path / "ref" / "report" / "README.md").exists()
     for path in (tmp_path / "ref" / "results").rglob("record.json"):
         store.read_record(path)
+
+
+def test_report_with_both_points_at_the_reference(project):
+    from repro.report.build import build_report
+
+    files = build_report(results=project["mine"], out=project["root"] / "report", only=["slides-diracgan"])
+    text = files.markdown.read_text()
+    assert "shown beside yours" in text and "reference: **reproduced** (cpu)" in text
+    assert "`fx-label-not` your results: **not reproduced** (cpu); reference: **reproduced** (cpu)" in text
