@@ -120,7 +120,7 @@ def _stats(rows: pd.DataFrame, metric: str, label: str, scale: str) -> CellStats
     return CellStats(label=label, values=[float(v) for v in values], scale=scale,
                      stand_in=bool(flagged.stand_in.any()), uncalibrated=uncalibrated,
                      data_sources=sorted(set(flagged.data_source)), n_diverged=int((rows.status == "diverged").sum()),
-                     n_failed=int((rows.status == "failed").sum()))
+                     n_failed=int((rows.status == "failed").sum()), n_ok=len(ok))
 
 
 def _evidence(c: CellStats, metric: str, paper_dataset: str | None) -> str:
@@ -180,8 +180,9 @@ def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
     dead = [c for c in stats if c.n == 0]
     if dead:
         verdict.status = INCONCLUSIVE
-        verdict.reason = "no run finished ok: " + ", ".join(f"{c.label} ({c.n_diverged} diverged, {c.n_failed} failed)"
-                                                           for c in dead)
+        verdict.reason = "no value: " + ", ".join(
+            f"{c.label}: {c.n_ok} ok runs without this metric" if c.n_ok else
+            f"{c.label}: no run finished ok ({c.n_diverged} diverged, {c.n_failed} failed)" for c in dead)
         return verdict
     verdict.status, verdict.reason = _apply(claim, spec, stats, verdict.evidence)
     verdict.qualifier = qualifier

@@ -36,6 +36,7 @@ class CellStats:
     data_sources: list[str] = field(default_factory=list)
     n_diverged: int = 0
     n_failed: int = 0
+    n_ok: int = 0  # runs that ended ok (their metric may still be missing)
 
     @property
     def n(self) -> int:
