@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import torch
 from torch.utils.data import Dataset
 
 from . import binarized_mnist as bmn
@@ -100,6 +101,15 @@ def _binarized_mnist_dynamic(root: Path, split: str) -> Dataset:
     return UInt8Images(pixels, labels, mode="dynamic-binary")
 
 
+def _binarized_mnist_labelled(root: Path, split: str) -> Dataset:
+    """MNIST binarized once, Bernoulli(grey/255) with a fixed seed per split (the Salakhutdinov &
+    Murray recipe, drawn here because their .amat files carry no labels), with MNIST's labels."""
+    pixels, labels = tv.mnist_uint8(root, split, name="binarized-mnist-labelled")
+    gen = torch.Generator().manual_seed(0 if split == "train" else 1)
+    draws = torch.bernoulli(pixels.to(torch.float32) / 255.0, generator=gen).to(torch.uint8)
+    return UInt8Images(draws, labels, mode="binary")
+
+
 def _stacked_mnist(root: Path, split: str) -> Dataset:
     pixels, labels = tv.mnist_uint8(root, split, name="stacked-mnist")
     return StackedDigits(pixels, labels, seed=0 if split == "train" else 1)
@@ -166,6 +176,10 @@ _SPECS = [
            values="{0, 1}", splits=("train", "test"), num_classes=10, folder=tv.mnist_folder,
            loader=_binarized_mnist_dynamic, missing=tv.mnist_missing, verifier=tv.verify_mnist,
            preparer=tv.prepare_mnist, prepared_by="mnist"),
+    _image("binarized-mnist-labelled", (1, 28, 28), "MNIST binarized once (fixed seed), with its labels (000 Figs. 6, 7)",
+           values="{0, 1}", splits=("train", "test"), num_classes=10, folder=tv.mnist_folder,
+           loader=_binarized_mnist_labelled, missing=tv.mnist_missing, verifier=tv.verify_mnist,
+           preparer=tv.prepare_mnist, prepared_by="mnist"),
     _image("stacked-mnist", (3, 28, 28), "MNIST-3: three random MNIST digits on RGB, 1000 modes (004 §5.3)",
            splits=("train", "test"), num_classes=1000, folder=tv.mnist_folder, loader=_stacked_mnist,
            missing=tv.mnist_missing, verifier=tv.verify_mnist, preparer=tv.prepare_mnist, prepared_by="mnist"),
@@ -182,7 +196,7 @@ _SPECS = [
            loader=_stacked_digits),
     _image("binarized-digits", (1, 28, 28), "STAND-IN: sklearn digits at 28×28, one fixed Bernoulli binarization",
            values="{0, 1}", splits=("train", "test"), num_classes=10, stand_in=True,
-           stand_in_for=("binarized-mnist",), loader=_binarized_digits),
+           stand_in_for=("binarized-mnist", "binarized-mnist-labelled"), loader=_binarized_digits),
     # ---- synthetic sets (exact generative processes of the seeds)
     _synthetic("gmm-grid", 2, "R^2", "5×5 grid of Gaussians, spacing 2, std 0.05 (004 §5.2)",
                synthetic.sample_gmm_grid),
