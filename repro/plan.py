@@ -74,9 +74,9 @@ def measure_extractor(name: str, resolution: int, device: str = "cpu", batch: in
 
 def scored_images(cfg: dict, steps: int, real_data: bool) -> int:
     """Images one run passes through the feature extractor (repro/tasks/image_gan.py)."""
-    from repro.tasks.image_gan import EVAL_DEFAULTS
+    from repro.tasks.image_gan import eval_settings
 
-    ev = {**EVAL_DEFAULTS, **(cfg.get("eval") or {})}
+    ev = eval_settings(cfg)
     if real_data:
         return 2 * ev["real_samples"]
     evals = steps // ev["every"] if ev["every"] else 0
@@ -88,6 +88,7 @@ def plan_rows(spec, scale: str) -> list[dict]:
     from repro.core.image_gan import choose_architecture, resolve_recipe
     from repro.data import DATASETS
     from repro.spec import expand
+    from repro.tasks.image_gan import _per_method
 
     rows = []
     for run in expand(spec, scale):
@@ -99,10 +100,7 @@ def plan_rows(spec, scale: str) -> list[dict]:
             dataset = cfg["dataset_substitute"]
         resolution = DATASETS[dataset].shape[-1]
         arch = choose_architecture(cfg.get("architecture", "dcgan"), cfg["dataset"])  # as the task: by paper dataset
-        steps = cfg["steps"]
-        if isinstance(steps, dict):  # per-method lengths (repro/tasks/image_gan.py)
-            steps = steps.get(cfg["method"], steps["default"])
-        steps = 0 if real_data else int(steps)
+        steps = 0 if real_data else int(_per_method(cfg, "steps")["steps"])  # per method and dataset, as the task
         rows.append({"arch": arch, "resolution": resolution, "steps": steps,
                      "n_dis": int(recipe.get("n_dis", 1)), "batch_size": int(cfg["batch_size"]),
                      "width": cfg.get("width"), "extractor": (cfg.get("eval") or {}).get("extractor", "auto"),

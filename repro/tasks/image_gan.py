@@ -64,15 +64,30 @@ def real_chunks(dataset, n: int, seed: int = 0, chunk: int = 500):
         yield _fetch(dataset, idx[start:start + chunk])[0]
 
 
-def _per_method(cfg: dict, key: str) -> dict:
-    """``cfg[key]`` may be a mapping {default: v, <method>: v}: the paper's per-method value, which a scale's
-    plain value then replaces (a method_config entry would override the scale's value instead)."""
-    value = cfg.get(key)
+def _pick(value, name, key: str, what: str):
     if isinstance(value, dict):
         if "default" not in value:
-            raise ValueError(f"image_gan: '{key}' given per method needs a 'default' entry; got {sorted(value)}")
-        return {key: value.get(cfg.get("method"), value["default"])}
+            raise ValueError(f"image_gan: '{key}' given per {what} needs a 'default' entry; got {sorted(value)}")
+        return value.get(name, value["default"])
+    return value
+
+
+def _per_method(cfg: dict, key: str) -> dict:
+    """``cfg[key]`` may be a mapping {default: v, <method>: v}: the paper's per-method value, which a scale's
+    plain value then replaces (a method_config entry would override the scale's value instead). Each v may
+    itself be a mapping {default: n, <dataset>: n} (000 §4.1 trains per method and dataset)."""
+    value = cfg.get(key)
+    if isinstance(value, dict):
+        value = _pick(value, cfg.get("method"), key, "method")
+        return {key: _pick(value, cfg.get("dataset"), key, "dataset")}
     return cfg
+
+
+def eval_settings(cfg: dict) -> dict:
+    """The evaluation protocol of one run: EVAL_DEFAULTS ⊕ cfg['eval']; a value given as a mapping
+    {default: n, <dataset>: n} is taken for the run's (paper) dataset (000 scores CelebA on 50K, others on 100K)."""
+    ev = {**EVAL_DEFAULTS, **(cfg.get("eval") or {})}
+    return {k: _pick(v, cfg.get("dataset"), f"eval.{k}", "dataset") for k, v in ev.items()}
 
 
 def _threshold(cfg: dict):
@@ -102,7 +117,7 @@ def _real_data(cfg, ev, dataset, metrics, ctx) -> dict:
 def run(cfg: dict, ctx) -> dict:
     recipe = resolve_recipe(cfg)
     seed = int(cfg.get("seed", 0))
-    ev = {**EVAL_DEFAULTS, **(cfg.get("eval") or {})}
+    ev = eval_settings(cfg)
     metrics = tuple(cfg.get("metrics", ("fid", "kid")))
     seed_everything(seed)
     dataset = get_dataset(cfg.get("data_source") or cfg["dataset"], split="train")
