@@ -162,7 +162,8 @@ def cmd_tables(args) -> int:
 # ----------------------------------------------------------------------------- parser
 # Subcommand groups contributed by other packages: command word -> module with add_parser(subparsers).
 # Only the one a command line asks for is imported (they pull in torch), so `repro list` stays fast.
-EXTENSIONS = {"data": "repro.data.cli", "metrics": "repro.metrics.cli", "report": "repro.report", "plan": "repro.plan"}
+EXTENSIONS = {"data": "repro.data.cli", "metrics": "repro.metrics.cli", "report": "repro.report", "plan": "repro.plan",
+              "preflight": "repro.preflight"}
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
