@@ -53,11 +53,16 @@ def _progress_bar(label: str):
 
 
 def execute(cfg: dict, results: str, device: str = "cpu", force: bool = False,
-            stop_after_checkpoint: int | None = None, num_threads: int | None = None) -> dict:
+            stop_after_checkpoint: int | None = None, num_threads: int | None = None,
+            visible_gpus: str | None = None) -> dict:
     """Run ``cfg`` unless its record exists. Returns {"key", "status", ...}; status `skipped` when done.
 
     ``num_threads`` caps torch's intra-op threads (the local executor splits the cores among its workers).
+    ``visible_gpus``: this worker process's CUDA_VISIBLE_DEVICES (the local executor's GPU share), set
+    before CUDA starts in the process; the record's provenance keeps it.
     """
+    if visible_gpus is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(visible_gpus)
     if num_threads:
         import torch
 
