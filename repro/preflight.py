@@ -12,11 +12,12 @@ one table and exits non-zero with one line per failing configuration.
 :func:`cheap_problems` is the part `repro run` runs before launching anything: dataset present, weights
 present, every configuration resolves and builds (no training step).
 
-``quick`` (the CI test of every job at scale paper): each distinct network (architecture, resolution,
-width, Lipschitz layer, outputs) is built once and takes its two steps at a batch of 2 with n_dis 1;
+``quick`` (the CI test of every job at scale paper): each distinct architecture (network, resolution,
+width) is built once and takes its two steps at a batch of 2 with n_dis 1; each further Lipschitz layer
+or output size of it is built at the real shape and takes one discriminator loss with its gradient;
 every other recipe's objective takes one D and one G loss with gradient on a linear stand-in
 discriminator at the real input shape; one evaluation pass per distinct (extractor, image shape,
-metrics); memory figures stay analytic; no timing.
+metrics), one extractor network per name; memory figures stay analytic; no timing.
 """
 from __future__ import annotations
 
@@ -234,17 +235,19 @@ def _eval_pass(cfg, images, gan, device, memo: dict) -> str:
     key = (ev["extractor"], tuple(images.shape[1:]), metrics, bool(cfg.get("lr_decay")))
     if key in memo:
         return memo[key]
-    real = images[:8]
-    evaluator = Evaluator(real, ev["extractor"], device, kid_subsets=2, kid_subset_size=4, is_splits=2,
-                          ms_ssim_pairs=4)
+    real = images[:4]  # small counts: 4 real, 6 generated (the relative-KID test needs 3 + 3)
+    evaluator = Evaluator(real, ev["extractor"], device, kid_subsets=2, kid_subset_size=3, is_splits=2,
+                          ms_ssim_pairs=3)
     if gan is not None:
-        fake = gan.generate(8, torch.Generator().manual_seed(1))
+        fake = gan.generate(6, torch.Generator().manual_seed(1))
     else:
-        fake = images[8:16] if len(images) >= 16 else images[:8].flip(0)
-    scores, _ = evaluator.score_stream(lambda k: fake[:k], 8, tuple(dict.fromkeys((*metrics, "fid", "kid"))), chunk=4)
+        fake = images[4:10]
+    chunks = iter(fake.split(3))  # through score_stream in chunks, as the trainer's final evaluation
+    wanted = tuple(dict.fromkeys((*metrics, "fid", "kid")))
+    scores, _ = evaluator.score_stream(lambda k: next(chunks)[:k], 6, wanted, chunk=3)
     if cfg.get("lr_decay"):
         f = evaluator.features(fake)["pool"]
-        relative_kid_test(evaluator.real["pool"], f[:4], f[4:])
+        relative_kid_test(evaluator.real["pool"], f[:3], f[3:])
     bad = [k for k, v in scores.items() if not math.isfinite(v)]
     memo[key] = (f"{evaluator.extractor.name}" + (" (uncalibrated)" if not evaluator.calibrated else "")
                  + (f"; non-finite {bad}" if bad else ""))
@@ -270,7 +273,7 @@ def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: boo
     b = max(2, min(batch or batch_size, batch_size))
     if quick:
         b = 2
-    images, _ = _images(source, present, max(16, b), shape, spec.num_classes)
+    images, _ = _images(source, present, max(10, b), shape, spec.num_classes)
     row = {"data": source if present else f"random {'×'.join(map(str, shape))} ({source} absent)",
            "steps": 0 if real_data else int(_per_method(cfg, "steps")["steps"]), "arch": arch,
            "resolution": shape[-1], "batch_size": batch_size, "n_dis": int(recipe.get("n_dis", 1)),
@@ -279,8 +282,18 @@ def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: boo
         torch.cuda.reset_peak_memory_stats(device)
     gan = None
     if not real_data:
+        arch_key = ("arch", arch, shape, cfg.get("width"))
         net_key = (arch, shape, cfg.get("width"), recipe.get("lipschitz"), recipe.get("out_dim"))
-        if quick and net_key in memo:  # this network was built and stepped: check only the objective
+        if quick and arch_key in memo and net_key not in memo:  # a new Lipschitz layer / output size
+            memo[net_key] = True
+            gan = ImageGAN(dict(recipe, n_dis=1), arch, shape[-1], shape[0], float(cfg["lr_g"]), float(cfg["lr_d"]),
+                           device, example_real=images[:2], width=cfg.get("width"))
+            x = images[:2].to(gan.device).contiguous(memory_format=gan.memory_format)
+            with torch.no_grad():
+                y = gan.G(gan.noise_batch(2, torch.Generator().manual_seed(0)))
+            gan.objective.d_loss(gan.D, x, y).backward()
+            row["check"] = "built; one D loss and gradient at batch 2 (architecture stepped above)"
+        elif quick and net_key in memo:  # this network was built and stepped: check only the objective
             objective = build_objective(recipe, int(recipe.get("out_dim", 1)))
             d = _LinearD(math.prod(shape), int(recipe.get("out_dim", 1))).to(device)
             if objective.kernel is not None:
@@ -290,7 +303,7 @@ def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: boo
             objective.g_loss(d, x, y).backward()
             row["check"] = "objective on a linear D (network stepped above)"
         else:
-            memo[net_key] = True
+            memo[net_key] = memo[arch_key] = True
             r = dict(recipe, n_dis=1) if quick else recipe
             gan = ImageGAN(r, arch, shape[-1], shape[0], float(cfg["lr_g"]), float(cfg["lr_d"]), device,
                            example_real=images[:2], width=cfg.get("width"))
@@ -360,8 +373,19 @@ CHECKS = {"image_gan": check_image_gan, "ivae": check_ivae}
 def preflight(runs, scale: str, device: str = "cpu", batch: int | None = None, quick: bool = False,
               memory_limit_gb: float | None = None, timing: bool = True, gpu_speedup: float = 50.0) -> tuple[list, list]:
     """(table rows, failure lines) for the distinct configurations of ``runs``."""
-    import torch
+    import functools
 
+    from repro.core.image_gan import evaluation
+
+    original = evaluation.resolve_extractor
+    evaluation.resolve_extractor = functools.lru_cache(maxsize=None)(original)  # one network per extractor
+    try:
+        return _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_speedup)
+    finally:
+        evaluation.resolve_extractor = original
+
+
+def _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_speedup) -> tuple[list, list]:
     dev = torch.device(device)
     limit = memory_limit_gb * GB if memory_limit_gb else _default_limit(dev)
     memo: dict = {}
