@@ -66,13 +66,6 @@ def cmd_run(args) -> int:
     runs = expand(spec, args.scale, _split(args.method), _split(args.dataset), args.seeds)
     if chosen:
         _say_scale(spec, args.scale, runs)
-    from .preflight import cheap_problems
-
-    problems = cheap_problems(runs, args.scale)  # before anything launches: no record is written
-    if problems:
-        for line in problems:
-            print(f"repro: error: {line}", file=sys.stderr)
-        return 2
     status = {r.key: store.run_status(args.results, spec.id, r.key) for r in runs}
     corrupt = [r for r in runs if status[r.key] == "corrupt"]
     for r in corrupt:
@@ -83,6 +76,13 @@ def cmd_run(args) -> int:
     else:
         todo = [r for r in runs if status[r.key] in ("missing", "failed")]
     skipped = len(runs) - len(todo) - (0 if args.force else len(corrupt))
+    from .preflight import cheap_problems
+
+    problems = cheap_problems(todo, args.scale)  # before anything launches: no record is written
+    if problems:
+        for line in problems:
+            print(f"repro: error: {line}", file=sys.stderr)
+        return 2
     print(f"{spec.id} · scale {args.scale} · {len(runs)} runs: {len(todo)} to run, {skipped} already done"
           + (f", {len(corrupt)} corrupt" if corrupt and not args.force else ""))
     if args.dry_run:

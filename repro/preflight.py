@@ -371,24 +371,32 @@ CHECKS = {"image_gan": check_image_gan, "ivae": check_ivae}
 
 
 def preflight(runs, scale: str, device: str = "cpu", batch: int | None = None, quick: bool = False,
-              memory_limit_gb: float | None = None, timing: bool = True, gpu_speedup: float = 50.0) -> tuple[list, list]:
-    """(table rows, failure lines) for the distinct configurations of ``runs``."""
-    import functools
-
+              memory_limit_gb: float | None = None, timing: bool = True, gpu_speedup: float = 50.0,
+              memo: dict | None = None) -> tuple[list, list]:
+    """(table rows, failure lines) for the distinct configurations of ``runs``. ``memo``: what was already
+    built, stepped and evaluated (pass one dict to several calls to check each architecture once)."""
     from repro.core.image_gan import evaluation
 
+    memo = {} if memo is None else memo
+    extractors = memo.setdefault("extractors", {})
     original = evaluation.resolve_extractor
-    evaluation.resolve_extractor = functools.lru_cache(maxsize=None)(original)  # one network per extractor
+
+    def one_per_name(name, device):  # one extractor network per (name, device)
+        key = (name, str(device))
+        if key not in extractors:
+            extractors[key] = original(name, device)
+        return extractors[key]
+
+    evaluation.resolve_extractor = one_per_name
     try:
-        return _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_speedup)
+        return _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_speedup, memo)
     finally:
         evaluation.resolve_extractor = original
 
 
-def _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_speedup) -> tuple[list, list]:
+def _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_speedup, memo) -> tuple[list, list]:
     dev = torch.device(device)
     limit = memory_limit_gb * GB if memory_limit_gb else _default_limit(dev)
-    memo: dict = {}
     rows, failures = [], []
     configs = distinct(runs)
     times = {}

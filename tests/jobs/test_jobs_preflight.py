@@ -8,6 +8,7 @@ from repro.preflight import GB, cheap_problems, eval_memory, preflight
 from repro.spec import all_specs, expand, find_job
 
 LIMIT_GB = 64  # host memory a paper-scale evaluation may use here (a stated budget, not a measurement)
+SHARED = {}  # what the every-job test built and stepped: each architecture once across all jobs
 
 
 @pytest.fixture
@@ -24,7 +25,8 @@ def test_every_job_at_paper_scale_builds_steps_and_evaluates(job, no_data):
     """Each distinct network built once at its real shape, two steps at batch 2, one evaluation pass,
     memory analytic: the check that would have caught the unlabelled Fig. 6/7 data and the 20 GB
     relative-KID Gram matrix before a cluster allocation."""
-    rows, failures = preflight(expand(find_job(job), "paper"), "paper", quick=True, memory_limit_gb=LIMIT_GB)
+    rows, failures = preflight(expand(find_job(job), "paper"), "paper", quick=True, memory_limit_gb=LIMIT_GB,
+                               memo=SHARED)
     assert not failures, failures
     assert rows and all(r[-1] == "ok" for r in rows)
 
