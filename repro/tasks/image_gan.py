@@ -96,7 +96,19 @@ def _real_data(cfg, ev, dataset, metrics, ctx) -> dict:
     notes = [f"real data: {half} real images scored against {len(images) - half} others"]
     if evaluator.note:
         notes.append(evaluator.note)
-    return {"metrics": scores, "steps": 0, "notes": notes, "uncalibrated": not evaluator.calibrated}
+    return {"metrics": scores, "steps": 0, "notes": notes, **_calibration(evaluator, metrics)}
+
+
+def _calibration(evaluator, metrics) -> dict:
+    """Record fields: the ‡ flags (whole record, or per metric) and which network scored the images."""
+    out = {"uncalibrated": not evaluator.calibrated}
+    per_metric = evaluator.uncalibrated_metrics(metrics)
+    if per_metric:
+        out["uncalibrated_metrics"] = per_metric
+        out["footnotes"] = [evaluator.note] if evaluator.note else []
+    if evaluator.network_label and set(metrics) & {"fid", "kid", "is"}:
+        out["feature_network"] = evaluator.network_label
+    return out
 
 
 def run(cfg: dict, ctx) -> dict:
@@ -135,5 +147,5 @@ def run(cfg: dict, ctx) -> dict:
         torch.save({"outputs": out, "labels": labels, "method": cfg.get("method")}, ctx.artifact("d_outputs.pt"))
     result.pop("history", None)
     result.pop("best_step", None)
-    result["uncalibrated"] = not evaluator.calibrated
+    result.update(_calibration(evaluator, metrics))
     return result
