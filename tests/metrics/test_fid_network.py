@@ -75,9 +75,10 @@ def test_network_has_no_resize_and_preprocess_matches_torch_fidelity_on_small_im
         script_net(torch.zeros(1, 3, 32, 32))
     from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 
-    x = torch.randint(0, 256, (2, 3, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
-    expected = (interpolate_bilinear_2d_like_tensorflow1x(x.float(), size=(299, 299), align_corners=False) - 128) / 128
-    assert torch.equal(fn.preprocess(x), expected)
+    for shape in ((2, 3, 28, 28), (2, 3, 32, 32), (1, 3, 48, 64), (1, 3, 299, 299)):
+        x = torch.randint(0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+        expected = (interpolate_bilinear_2d_like_tensorflow1x(x.float(), size=(299, 299), align_corners=False) - 128) / 128
+        assert torch.equal(fn.preprocess(x), expected)  # same arithmetic in the same order: bit-identical
 
 
 def _independent_features(net, images: torch.Tensor) -> np.ndarray:
