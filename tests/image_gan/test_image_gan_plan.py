@@ -12,7 +12,8 @@ from repro.spec import load_spec
 JOBS_DIR = Path(__file__).resolve().parents[2] / "jobs"
 
 
-def test_plan_rows_follow_the_paper_protocol():
+def test_plan_rows_follow_the_paper_protocol(monkeypatch):
+    monkeypatch.setattr("repro.plan._reference_cached", lambda extractor: False)  # every run scores its reference
     rows = plan_rows(load_spec(JOBS_DIR / "kernelnet-table2.yaml"), "paper")
     assert len(rows) == 8 * 4 * 5  # methods × datasets × seeds
     # every run scores 50K real images once, 2K generated per evaluation every 2K steps, 100K at the end
@@ -31,6 +32,12 @@ def test_plan_rows_follow_the_paper_protocol():
     assert len(table1) == 7 * 4 * 16 + 4  # 16 learning-rate pairs per loss; real data pinned to one
     real = [r for r in table1 if r["steps"] == 0]
     assert len(real) == 4 and {r["images"] for r in real} == {2 * 50000}  # two disjoint real halves
+
+
+def test_cached_reference_features_are_counted_once_per_dataset(monkeypatch):
+    monkeypatch.setattr("repro.plan._reference_cached", lambda extractor: True)  # calibrated: cached on disk
+    rows = plan_rows(load_spec(JOBS_DIR / "kernelnet-table2.yaml"), "paper")
+    assert sum(r["images"] - r["generated"] for r in rows) == 4 * 50000  # one 50K reference per dataset
 
 
 def test_estimate_arithmetic():
