@@ -53,11 +53,16 @@ def _progress_bar(label: str):
 
 
 def execute(cfg: dict, results: str, device: str = "cpu", force: bool = False,
-            stop_after_checkpoint: int | None = None, num_threads: int | None = None) -> dict:
+            stop_after_checkpoint: int | None = None, num_threads: int | None = None,
+            visible_gpus: str | None = None) -> dict:
     """Run ``cfg`` unless its record exists. Returns {"key", "status", ...}; status `skipped` when done.
 
     ``num_threads`` caps torch's intra-op threads (the local executor splits the cores among its workers).
+    ``visible_gpus``: this worker process's CUDA_VISIBLE_DEVICES (the local executor's GPU share), set
+    before CUDA starts in the process; the record's provenance keeps it.
     """
+    if visible_gpus is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(visible_gpus)
     if num_threads:
         import torch
 
@@ -109,6 +114,9 @@ def _execute_locked(cfg, key, folder, label, device, force, stop_after_checkpoin
         result = task.run(run_cfg, ctx) or {}
         record.update(status="ok", metrics=result.get("metrics", {}), steps=result.get("steps"),
                       notes=result.get("notes", []), uncalibrated=bool(result.get("uncalibrated", False)))
+        for field in ("footnotes", "uncalibrated_metrics", "feature_network"):  # table footer / per-metric ‡
+            if result.get(field):
+                record[field] = result[field]
     except Diverged as err:
         record.update(status="diverged", error=str(err), metrics=getattr(err, "metrics", {}) or {},
                       steps=getattr(err, "step", None))
