@@ -121,7 +121,8 @@ def collect(sources: list[Path], dest: Path | None = None, clean: bool = False) 
     for (job, key), (path, _) in found.items():
         target = dest / RESULTS / job / key / store.RECORD
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+        if not (target.exists() and target.samefile(path)):  # collecting the reference into itself: nothing to copy
+            shutil.copyfile(path, target)
     everything = gather([dest / RESULTS])  # what the folder now holds (earlier collections included)
     with tempfile.TemporaryDirectory() as tmp:  # the report reads the source run folders (figures use artifacts)
         staged = Path(tmp) / "results"
