@@ -126,6 +126,10 @@ def collect(sources: list[Path], dest: Path | None = None, clean: bool = False) 
     everything = gather([dest / RESULTS])  # what the folder now holds (earlier collections included)
     with tempfile.TemporaryDirectory() as tmp:  # the report reads the source run folders (figures use artifacts)
         staged = Path(tmp) / "results"
+        bare = sorted({job for ident in everything if ident not in found for job in [ident[0]]})
+        if bare:
+            _warn(f"runs of {', '.join(bare)} are in the reference but not in the sources given: their figures are "
+                  "drawn from records only (pass their results folders too for figures with artifacts)")
         for (job, key), (path, _) in everything.items():
             source = found.get((job, key), (path, None))[0].parent
             (staged / job).mkdir(parents=True, exist_ok=True)
