@@ -56,7 +56,7 @@ def cmd_claims(args) -> int:
         sources = [s for s in sources if s[0] == "reference"] or sources
     names = {"your results": f"your results ({args.results})", "reference": "reference (committed, reference/)"}
     print("verdicts from: " + "; ".join(names.get(n, n) for n, _ in sources) + "\n")
-    print(render_text(sources), end="")
+    print(render_text(sources, brief=args.brief), end="")
     return 0
 
 
@@ -75,6 +75,7 @@ def add_parser(subparsers) -> None:
     s.add_argument("--no-reference", action="store_true", help="ignore the committed reference results")
     s.add_argument("--reference-only", action="store_true", help="only the committed reference results")
     s.add_argument("--check", action="store_true", help="validate the ledger against the specs and stop")
+    s.add_argument("--brief", action="store_true", help="one line per claim: verdict, id, quote")
     s.add_argument("--claims-dir", type=Path, default=None, help="ledger folder (default: $REPRO_CLAIMS or <project>/claims)")
     s.set_defaults(func=cmd_claims)
 

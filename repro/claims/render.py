@@ -58,7 +58,9 @@ def _distinct(sources, i: int) -> list[tuple[str, Verdict]]:
     return [(f" ({name})", v) for name, v in verdicts]
 
 
-def render_text(sources: list[tuple[str, list[Verdict]]], width: int = 110) -> str:
+def render_text(sources: list[tuple[str, list[Verdict]]], width: int = 110, brief: bool = False) -> str:
+    """Per paper: the summary line(s), then each claim with quote, rule, evidence, why and note
+    (``brief``: one line per claim)."""
     out: list[str] = []
     wrap = lambda text, indent: textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent + "  ")  # noqa: E731
     for key, idx in group_by_paper(sources).items():
@@ -70,6 +72,9 @@ def render_text(sources: list[tuple[str, list[Verdict]]], width: int = 110) -> s
             claim = sources[0][1][i].claim
             verdict_text = " | ".join(f"{name}: {_verdict(vs[i])}" if len(sources) > 1 else _verdict(vs[i])
                                       for name, vs in sources)
+            if brief:
+                out.append(textwrap.shorten(f"[{verdict_text}] {claim.id}: {claim.quote}", width, placeholder="…"))
+                continue
             out.append(f"[{verdict_text}] {claim.id}")
             out.append(wrap(f"\"{claim.quote}\" ({claim.where})", "    "))
             out.append(wrap(f"rule: {_rule_text(claim)}", "    "))

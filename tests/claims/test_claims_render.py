@@ -118,3 +118,9 @@ def test_report_with_both_points_at_the_reference(project):
     text = files.markdown.read_text()
     assert "shown beside yours" in text and "reference: **reproduced** (cpu)" in text
     assert "`fx-label-not` your results: **not reproduced** (cpu); reference: **reproduced** (cpu)" in text
+
+
+def test_brief_is_one_line_per_claim(project, capsys):
+    assert main(["claims", "--brief", "--no-reference"]) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("[")]
+    assert len(lines) == 11 and lines[0].startswith("[not reproduced (cpu)] fx-near-not: In (c)")
