@@ -278,8 +278,6 @@ def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: boo
            "steps": 0 if real_data else int(_per_method(cfg, "steps")["steps"]), "arch": arch,
            "resolution": shape[-1], "batch_size": batch_size, "n_dis": int(recipe.get("n_dis", 1)),
            "width": cfg.get("width")}
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
     gan = None
     if not real_data:
         arch_key = ("arch", arch, shape, cfg.get("width"))
@@ -420,6 +418,8 @@ def _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_s
                 failures.append(f"{c.label}: {why}")
             continue
         try:
+            if dev.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(dev)
             r = check(c, scale, dev, batch, quick, memo)
         except Exception as err:
             line = str(err).strip().splitlines()[0] if str(err).strip() else ""
