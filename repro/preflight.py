@@ -358,7 +358,9 @@ def check_ivae(c: Config, scale: str, device, batch: int | None, quick: bool, me
             ivae.evaluate_nll(model, x[:4], dict(cfg, ais={"examples": 4, "chains": 2, "steps": 2, "leapfrog": 1}),
                               device)
         if {"tsne", "svm"} & set(evaluations):
-            ivae.embed_all(model, x[:8], device)
+            z = ivae.embed_all(model, x, device)
+            if "svm" in evaluations:  # the SVM on 20 labelled codes, scored on the rest
+                ivae.svm_accuracies(z[:32], y[:32], z[32:], y[32:], [20], cfg["seed"])
     return {"data": source if present else f"random {'×'.join(map(str, spec.shape))} ({source} absent)",
             "steps": None, "check": f"{steps} steps at batch {train['batch_size']}", "eval": ", ".join(evaluations),
             "peak": _peak_bytes(device),
