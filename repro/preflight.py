@@ -278,8 +278,6 @@ def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: boo
            "steps": 0 if real_data else int(_per_method(cfg, "steps")["steps"]), "arch": arch,
            "resolution": shape[-1], "batch_size": batch_size, "n_dis": int(recipe.get("n_dis", 1)),
            "width": cfg.get("width")}
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
     gan = None
     if not real_data:
         arch_key = ("arch", arch, shape, cfg.get("width"))
@@ -360,7 +358,9 @@ def check_ivae(c: Config, scale: str, device, batch: int | None, quick: bool, me
             ivae.evaluate_nll(model, x[:4], dict(cfg, ais={"examples": 4, "chains": 2, "steps": 2, "leapfrog": 1}),
                               device)
         if {"tsne", "svm"} & set(evaluations):
-            ivae.embed_all(model, x[:8], device)
+            z = ivae.embed_all(model, x, device)
+            if "svm" in evaluations:  # the SVM on 20 labelled codes, scored on the rest
+                ivae.svm_accuracies(z[:32], y[:32], z[32:], y[32:], [20], cfg["seed"])
     return {"data": source if present else f"random {'×'.join(map(str, spec.shape))} ({source} absent)",
             "steps": None, "check": f"{steps} steps at batch {train['batch_size']}", "eval": ", ".join(evaluations),
             "peak": _peak_bytes(device),
@@ -420,6 +420,8 @@ def _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_s
                 failures.append(f"{c.label}: {why}")
             continue
         try:
+            if dev.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(dev)
             r = check(c, scale, dev, batch, quick, memo)
         except Exception as err:
             line = str(err).strip().splitlines()[0] if str(err).strip() else ""
