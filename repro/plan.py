@@ -146,7 +146,7 @@ def cmd_plan(args) -> int:
     est = estimate(rows, timings, feature_seconds, args.gpu_speedup)
     n_train = sum(1 for r in rows if r["steps"])
     print(f"{spec.id} at scale {args.scale}: {n_all} runs ({n_all - n_train} without training)")
-    print("seconds per training step here (hinge loss, one warm-up, mean of 2; repro/steptime.py):")
+    print("seconds per training step here (hinge loss, one warm-up, fastest of 2; repro/steptime.py):")
     for key, t in sorted(timings.items()):
         arch, res, bs = key
         n = sum(1 for r in rows if r["steps"] and _net(r) == key)

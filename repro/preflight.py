@@ -244,10 +244,11 @@ def _eval_pass(cfg, images, gan, device, memo: dict) -> str:
         fake = images[4:10]
     chunks = iter(fake.split(3))  # through score_stream in chunks, as the trainer's final evaluation
     wanted = tuple(dict.fromkeys((*metrics, "fid", "kid")))
+    pools, features = [], evaluator.features
+    evaluator.features = lambda x: pools.append(features(x)) or pools[-1]  # keep them for the relative KID
     scores, _ = evaluator.score_stream(lambda k: next(chunks)[:k], 6, wanted, chunk=3)
     if cfg.get("lr_decay"):
-        f = evaluator.features(fake)["pool"]
-        relative_kid_test(evaluator.real["pool"], f[:3], f[3:])
+        relative_kid_test(evaluator.real["pool"], pools[0]["pool"], pools[1]["pool"])
     bad = [k for k, v in scores.items() if not math.isfinite(v)]
     memo[key] = (f"{evaluator.extractor.name}" + (" (uncalibrated)" if not evaluator.calibrated else "")
                  + (f"; non-finite {bad}" if bad else ""))

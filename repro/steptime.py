@@ -2,8 +2,8 @@
 `repro preflight`, cached on disk per (architecture, resolution, batch size, width, device).
 
 Rule (stated, so that planning takes seconds on a login node): one discriminator update (t_D) and one
-generator update (t_G) with the hinge loss and PIM spectral norm are timed after one warm-up step, mean
-of ``repeats``. On a CPU the step is timed at a batch of at most ``CPU_MEASURE_BATCH`` images and scaled
+generator update (t_G) with the hinge loss and PIM spectral norm are timed after one warm-up step, the minimum
+of ``repeats`` (load from other processes only adds time). On a CPU the step is timed at a batch of at most ``CPU_MEASURE_BATCH`` images and scaled
 linearly to the job's batch size, t(B) = t(b) · B / b: convolution cost is linear in the batch, and the
 fixed per-step overhead that this scaling also multiplies makes the estimate err high, not low. On a GPU
 the real batch is timed. Loss-specific extras (MMD kernels, gradient penalties, KernelNet) are not
@@ -80,18 +80,18 @@ def time_step(arch: str, resolution: int, batch_size: int, device: str = "cpu", 
         loss.backward()
         gan.opt_g.step()
 
+    def fastest(step) -> float:  # the minimum over repeats: other load on the host only ever adds time
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            step()
+            sync()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
     d_step(), g_step()  # warm-up
     sync()
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        d_step()
-    sync()
-    t_d = (time.perf_counter() - t0) / repeats
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        g_step()
-    sync()
-    return {"t_d": t_d, "t_g": (time.perf_counter() - t0) / repeats}
+    return {"t_d": fastest(d_step), "t_g": fastest(g_step)}
 
 
 def cached(arch: str, resolution: int, batch_size: int, width, device: str) -> dict | None:
