@@ -114,6 +114,6 @@ def test_stacked_mnist_task_pipeline(tmp_path, monkeypatch):
     monkeypatch.setattr(stacked_mnist, "_images", lambda source, root=None: torch.rand(64, 3, 28, 28) * 2 - 1)
     cfg = smoke_cfg("sig-table2", method="dcgan-si", size="S")
     out = stacked_mnist.run(cfg, ctx_for(tmp_path))
-    assert set(out["metrics"]) == set(stacked_mnist.METRICS)
+    assert set(out["metrics"]) == set(stacked_mnist.METRICS) | {"classifier_accuracy"}  # recorded for the footer
     assert 1 <= out["metrics"]["modes"] <= cfg["eval_samples"]
     assert any("λ" in n for n in out["notes"])
