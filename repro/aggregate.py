@@ -20,20 +20,44 @@ from .spec import SCALES, Spec, parse_value
 STAND_IN_MARK, UNCALIBRATED_MARK = "†", "‡"
 
 
+def _scales_of_keys(spec: Spec) -> dict[str, list[str]]:
+    """Run key -> the scales whose runs include it (several when a job shares runs across scales)."""
+    from .spec import SpecError, expand
+
+    out: dict[str, list[str]] = {}
+    for scale in spec.scales:
+        try:
+            runs = expand(spec, scale)
+        except SpecError:
+            continue
+        for r in runs:
+            out.setdefault(r.key, []).append(scale)
+    return out
+
+
 def records_frame(spec: Spec, results: Path) -> pd.DataFrame:
-    """One row per record: dims, seed, scale, status, flags, wall time and every metric."""
+    """One row per record and scale it counts at: dims, seed, scale, status, flags, wall time and every metric.
+
+    A record counts at every scale whose runs include its key (one run shared by two scales counts at
+    both); a record no scale asks for any more counts at the scale it was run at."""
     rows = []
+    shared = _scales_of_keys(spec) if (spec.config or {}).get("share_runs_across_scales") else {}
     for rec in store.iter_records(results, spec.id):
-        row = {"method": rec["method"], "dataset": rec["dataset"], "seed": rec.get("seed"),
-               "scale": rec.get("scale"), "status": rec["status"], "stand_in": bool(rec.get("stand_in")),
-               "uncalibrated": bool(rec.get("uncalibrated")), "data_source": rec.get("data_source", rec["dataset"]),
-               "wall_time": rec.get("wall_time"), "key": rec["key"], "finished_at": rec.get("finished_at")}
-        for axis in spec.axes:
-            row[axis] = str((rec.get("axes") or {}).get(axis))
-        for name, value in (rec.get("metrics") or {}).items():
-            row[name] = value
-        rows.append(row)
+        for scale in shared.get(rec["key"], [rec.get("scale")]):
+            rows.append(_record_row(spec, rec, scale))
     return pd.DataFrame(rows)
+
+
+def _record_row(spec: Spec, rec: dict, scale) -> dict:
+    row = {"method": rec["method"], "dataset": rec["dataset"], "seed": rec.get("seed"),
+           "scale": scale, "status": rec["status"], "stand_in": bool(rec.get("stand_in")),
+           "uncalibrated": bool(rec.get("uncalibrated")), "data_source": rec.get("data_source", rec["dataset"]),
+           "wall_time": rec.get("wall_time"), "key": rec["key"], "finished_at": rec.get("finished_at")}
+    for axis in spec.axes:
+        row[axis] = str((rec.get("axes") or {}).get(axis))
+    for name, value in (rec.get("metrics") or {}).items():
+        row[name] = value
+    return row
 
 
 def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:

@@ -56,11 +56,26 @@ def cmd_show(args) -> int:
     return 0
 
 
+def _filter_axes(spec, runs, wanted):
+    """Keep the runs whose axes match ``--axis NAME=V1,V2`` (each value as the spec prints it)."""
+    for item in wanted or []:
+        name, _, values = item.partition("=")
+        if name not in spec.axes or not values:
+            raise SpecError(f"--axis {item}: expected NAME=VALUE[,VALUE] with NAME one of {', '.join(spec.axes) or '(no axes)'}")
+        keep = set(values.split(","))
+        unknown = keep - {str(v) for v in spec.axes[name]}
+        if unknown:
+            raise SpecError(f"--axis {item}: {', '.join(sorted(unknown))} not in {name} ({', '.join(map(str, spec.axes[name]))})")
+        runs = [r for r in runs if str(dict(r.axes).get(name)) in keep]
+    return runs
+
+
 def cmd_run(args) -> int:
     from .launch import launch, progress_iter
 
     spec = find_job(args.job)
     runs = expand(spec, args.scale, _split(args.method), _split(args.dataset), args.seeds)
+    runs = _filter_axes(spec, runs, args.axis)
     status = {r.key: store.run_status(args.results, spec.id, r.key) for r in runs}
     corrupt = [r for r in runs if status[r.key] == "corrupt"]
     for r in corrupt:
@@ -185,6 +200,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     s.add_argument("--dataset", action="append", help="only these datasets (name or unique prefix; repeat or comma-separate)")
     s.add_argument("--method", action="append", help="only these methods")
     s.add_argument("--seeds", type=int, help="number of seeds (default: the scale's)")
+    s.add_argument("--axis", action="append", metavar="NAME=V1,V2", help="only these values of a grid axis")
     s.add_argument("--scale", choices=SCALES, default="cpu")
     s.add_argument("--executor", choices=("debug", "local", "slurm"), default="local")
     s.add_argument("--workers", type=int, default=2, help="parallel local processes (executor local)")

@@ -38,9 +38,21 @@ class WorkerCall(submitit.helpers.Checkpointable):
 
     target = "repro.worker:execute"
 
-    def __call__(self, cfg: dict, results: str, **options) -> dict:
-        module, name = self.target.split(":")
+    def __call__(self, cfg: dict | list[dict], results: str, **options) -> dict | list[dict]:
+        module, name = (self.group_target if isinstance(cfg, list) else self.target).split(":")
         return getattr(importlib.import_module(module), name)(cfg, results, **options)
+
+    group_target = "repro.worker:execute_group"
+
+
+def seed_groups(cfgs: list[dict]) -> list[list[dict]]:
+    """Units of work: runs whose config says ``batch_seeds: true`` and that differ only in their seed
+    form one unit (the worker trains them together); every other run is a unit of its own."""
+    units: dict[str, list[dict]] = {}
+    for i, cfg in enumerate(cfgs):
+        ident = run_key({k: v for k, v in cfg.items() if k != "seed"}) if cfg.get("batch_seeds") else f"run {i}"
+        units.setdefault(ident, []).append(cfg)
+    return list(units.values())
 
 
 @dataclass
@@ -110,20 +122,21 @@ def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: in
     ex = make_executor(executor, folder, workers, slurm)
     call = WorkerCall()
     results = str(results)
-    if executor == "debug":
-        for cfg in cfgs:
-            yield _outcome(cfg, ex.submit(call, cfg, results, **worker_options))
-        return
     if executor == "slurm":
         yield from _launch_slurm(ex, call, cfgs, Path(results), wait, poll_s, worker_options)
         return
+    units = [u if len(u) > 1 else u[0] for u in seed_groups(cfgs)]
+    if executor == "debug":
+        for unit in units:
+            yield from _outcomes(unit, ex.submit(call, unit, results, **worker_options))
+        return
     else:  # local: at most `workers` subprocesses at a time, sharing the cores
         worker_options.setdefault("num_threads", max(1, (os.cpu_count() or 1) // max(1, workers)))
-        queue, pending = list(cfgs), []
+        queue, pending = units, []
         while queue or pending:
             while queue and len(pending) < max(1, workers):
-                cfg = queue.pop(0)
-                pending.append((cfg, ex.submit(call, cfg, results, **worker_options)))
+                unit = queue.pop(0)
+                pending.append((unit, ex.submit(call, unit, results, **worker_options)))
             yield from _drain(pending, poll_s, first_only=True)
         return
 
@@ -134,9 +147,24 @@ def _drain(pending: list, poll_s: float, first_only: bool) -> Iterator[Outcome]:
         if done:
             for item in done:
                 pending.remove(item)
-                yield _outcome(*item)
+                yield from _outcomes(*item)
             return
         time.sleep(poll_s)
+
+
+def _outcomes(unit: dict | list[dict], job) -> Iterator[Outcome]:
+    """One Outcome per run of a unit (a single config, or a group run together)."""
+    if not isinstance(unit, list):
+        yield _outcome(unit, job)
+        return
+    try:
+        outs = job.result()
+    except Exception:  # the process itself crashed: every run of the group gets the crash's outcome
+        for cfg in unit:
+            yield _outcome(cfg, job)
+        return
+    for cfg, out in zip(unit, outs):
+        yield Outcome(cfg, out["status"], out.get("error"), out.get("wall_time"))
 
 
 def _outcome(cfg: dict, job) -> Outcome:
