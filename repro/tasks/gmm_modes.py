@@ -62,7 +62,9 @@ def data_protocol(cfg: dict) -> dict:
 
 def training_steps(cfg: dict, std: float) -> int:
     """``steps`` as an integer, or looked up by the component std in a mapping std -> steps."""
-    steps = cfg.get("steps")
+    if "steps" not in cfg:
+        _require(cfg, "steps")  # the one-line message naming the missing key
+    steps = cfg["steps"]
     if isinstance(steps, dict):
         hits = [v for k, v in steps.items() if math.isclose(float(k), std)]
         if not hits:

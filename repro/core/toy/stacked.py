@@ -127,17 +127,20 @@ def _bce_zeros(logits: torch.Tensor) -> torch.Tensor:  # -log(1 - sigmoid(l))
 def discriminator_gradients(params: list[torch.Tensor], xy: torch.Tensor, n_real: int) -> list[torch.Tensor]:
     """Gradient of the GAN discriminator loss E softplus(-D(x)) + E softplus(D(G(z))) (004 App. B) with
     respect to a one-hidden-layer ReLU discriminator's stacked [W1, b1, W2, b2], written out:
-    l = relu(a) W2 + b2, a = xy W1 + b1; dl = -σ(-l)/n on the first ``n_real`` rows, σ(l)/n on the rest.
+    l = h W2 + b2, h = relu(a), a = xy W1 + b1; dl = -σ(-l)/n on the first ``n_real`` rows, σ(l)/n on the
+    rest; with m = relu'(a) (a constant a.e.), da = m ⊙ (dl W2ᵀ) is never formed:
+    dW1 = ((xy ⊙ dl)ᵀ m) ⊙ W2ᵀ, db1 = (dlᵀ m) ⊙ W2ᵀ, dW2 = hᵀ dl, db2 = Σ dl.
     Built from differentiable ops, so the result can itself be differentiated with respect to ``xy``."""
     w1, b1, w2, b2 = params
-    a = linear(xy, w1, b1)
-    h = torch.relu(a)
+    h = torch.relu(linear(xy, w1, b1))
     logit = linear(h, w2, b2)
     n_fake = xy.shape[1] - n_real
     dl = torch.cat([-torch.sigmoid(-logit[:, :n_real]) / n_real, torch.sigmoid(logit[:, n_real:]) / n_fake], 1)
-    da = torch.ops.aten.threshold_backward(dl * w2.transpose(1, 2), a, 0.0)  # relu'(a), differentiable in dl
-    return [torch.bmm(xy.transpose(1, 2), da), da.sum(1, keepdim=True),
-            torch.bmm(dl.transpose(1, 2), h).transpose(1, 2), dl.sum(1, keepdim=True)]
+    mask = h.detach().sign()  # relu'(a): 1 where a > 0, else 0
+    w2t = w2.transpose(1, 2)
+    first = torch.bmm(torch.cat([xy * dl, dl], 2).transpose(1, 2), mask)  # (S, d + 1, hidden)
+    return [first[:, :-1] * w2t, first[:, -1:] * w2t,
+            (h * dl).sum(1, keepdim=True).transpose(1, 2), dl.sum(1, keepdim=True)]
 
 
 class StackedToy(nn.Module):
