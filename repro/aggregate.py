@@ -202,15 +202,17 @@ def dim_values(spec: Spec, dim: str) -> list[str]:
     return [str(v) for v in spec.axes[dim]]
 
 
-def cell_keys(spec: Spec) -> tuple[list[tuple], list[list[tuple]]]:
-    """(column keys, per row the (method, dataset, *axes, metric) key of each column) of the spec's table."""
+def cell_keys(spec: Spec, values: dict[str, list[str]] | None = None) -> tuple[list[tuple], list[list[tuple]]]:
+    """(column keys, per row the (method, dataset, *axes, metric) key of each column) of the spec's table.
+    ``values``: dimension -> the values to show, in order (default: all, in the spec's order)."""
     table = spec.table or {"rows": "method", "columns": ["metric"]}
     rdim, cdims = table["rows"], table["columns"]
     all_dims = [*spec.cell_dims(), "metric"]
+    values = values or {}
     fixed = {d: dim_values(spec, d)[0] for d in all_dims if d != rdim and d not in cdims}
     col_keys = [()]
     for d in cdims:
-        col_keys = [k + (v,) for k in col_keys for v in dim_values(spec, d)]
+        col_keys = [k + (v,) for k in col_keys for v in values.get(d, dim_values(spec, d))]
     rows = [[tuple(dict(fixed, **dict(zip(cdims, ck)), **{rdim: rv})[d] for d in all_dims) for ck in col_keys]
             for rv in dim_values(spec, rdim)]
     return col_keys, rows
@@ -222,11 +224,12 @@ def _label(spec: Spec, dim: str, value: str) -> str:
     return value
 
 
-def layout(spec: Spec, cells: dict) -> tuple[list[str], list[list[str]], list[tuple]]:
-    """Rows × (column groups × {reproduced, paper}) of strings, as the spec's `table` lays them out."""
+def layout(spec: Spec, cells: dict, values: dict[str, list[str]] | None = None) -> tuple[list[str], list[list[str]], list[tuple]]:
+    """Rows × (column groups × {reproduced, paper}) of strings, as the spec's `table` lays them out
+    (``values``: as :func:`cell_keys`)."""
     table = spec.table or {"rows": "method", "columns": ["metric"]}
     rdim, cdims = table["rows"], table["columns"]
-    col_keys, row_keys = cell_keys(spec)
+    col_keys, row_keys = cell_keys(spec, values)
     papers = paper_lookup(spec)
     header = [_label(spec, rdim, rdim) if rdim != "metric" else ""]
     groups = []
@@ -261,6 +264,107 @@ def _best_over_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
     return lines
 
 
+LEAD_CAP = 10.0  # a disagreement counts at most this many combined standard deviations
+
+
+def lead_scores(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, tuple[float, int, bool]]:
+    """``table.lead``: per value of its axis, how far the ``methods``' reproduced means lie from the paper's:
+    the mean over (method, metric) cells with a paper value of |repro mean − paper mean| / sqrt(paper sd² +
+    repro sd²) (0 when both means agree exactly, capped at LEAD_CAP; the paper's ± is a standard
+    deviation). Returns value -> (score, cells scored, complete: every cell had a reproduced mean)."""
+    lead = (spec.table or {}).get("lead")
+    if not lead or summary.empty:
+        return {}
+    axis, methods = lead["axis"], [str(m) for m in lead["methods"]]
+    papers = paper_lookup(spec)
+    sub = summary[summary.scale == scale]
+    dims = spec.cell_dims()
+    out = {}
+    for value in dim_values(spec, axis):
+        zs, complete = [], True
+        for _, row in sub[(sub[axis].astype(str) == value) & sub.method.astype(str).isin(methods)].iterrows():
+            key = tuple(str(row[d]) for d in dims)
+            for metric in spec.metric_names:
+                pm, psd = parse_value(papers.get(key + (metric,)))
+                if pm is None:
+                    continue
+                n, mean, sd = row[f"{metric}__n"], row[f"{metric}__mean"], row[f"{metric}__std"]
+                if not n:
+                    complete = False
+                    continue
+                sd = 0.0 if math.isnan(sd) else sd
+                gap, scale_ = abs(mean - pm), math.hypot(psd or 0.0, sd)
+                zs.append(0.0 if gap == 0 else min(LEAD_CAP, gap / scale_) if scale_ > 0 else LEAD_CAP)
+        expected = len(methods) * len(spec.metric_names)
+        if zs:
+            out[value] = (sum(zs) / len(zs), len(zs), complete and len(zs) >= expected)
+    return out
+
+
+def leading_value(scores: dict[str, tuple[float, int, bool]]) -> str | None:
+    """The best-agreeing value among those scored on every cell (else among all scored)."""
+    pool = {v: s for v, s in scores.items() if s[2]} or scores
+    return min(pool, key=lambda v: pool[v][0]) if pool else None
+
+
+def _scored_scale(summary: pd.DataFrame, scale: str) -> str:
+    """The leading value is chosen on the records of the scale with the most of them (the paper scale's
+    sweep over the axis, when it has run), whichever scale's table is being written."""
+    counts = summary.groupby("scale")["n"].sum() if not summary.empty else {}
+    return max(counts.index, key=lambda s: (counts[s], s == scale)) if len(counts) else scale
+
+
+def _lead_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
+    lead = (spec.table or {}).get("lead")
+    scored = _scored_scale(summary, scale) if lead else scale
+    scores = lead_scores(spec, summary, scored)
+    if not scores:
+        return []
+    axis, best = lead["axis"], leading_value(scores)
+    ran = sorted(set(summary[summary.scale == scale][axis].astype(str)))
+    note = "" if scored == scale else f" (scored on the `{scored}` scale's records; this scale ran {axis} {', '.join(ran)})"
+    parts = [f"{v}: {s:.2f}{'' if ok else f' (only {n} cells)'}" for v, (s, n, ok) in
+             sorted(scores.items(), key=lambda kv: kv[1][0])]
+    lines = [f"Leading {axis}: {best}, the {axis} at which the baselines ({', '.join(map(str, lead['methods']))}; "
+             f"never the paper's own method) agree best with the paper. Rule: mean over their (method, metric) cells "
+             f"of |repro mean − paper mean| / sqrt(paper sd² + repro sd²), capped at {LEAD_CAP:g}; lower is better. "
+             f"Scores: {'; '.join(parts)}{note}."]
+    return lines + _claim_lines(spec, summary, scale)
+
+
+def _claim_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
+    """``table.claims``: each claim checked on the means at every value of the lead axis."""
+    claims = (spec.table or {}).get("claims") or []
+    lead = (spec.table or {}).get("lead") or {}
+    axis = lead.get("axis")
+    if not claims or not axis:
+        return []
+    sub = summary[summary.scale == scale]
+    direction = {m["name"]: m["direction"] for m in spec.metrics}
+    fmt = {m["name"]: m.get("format", ".2f") for m in spec.metrics}
+    lines = []
+    for c in claims:
+        held, failed = [], []
+        for value in dim_values(spec, axis):
+            at = sub[(sub[axis].astype(str) == value) & (sub[f"{c['metric']}__n"] > 0)]
+            row = at[at.method.astype(str) == str(c["method"])]
+            if row.empty:
+                continue
+            mean = float(row[f"{c['metric']}__mean"].iloc[0])
+            ok = ("min" not in c or mean >= c["min"]) and ("max" not in c or mean <= c["max"])
+            if c.get("best"):
+                others = at[f"{c['metric']}__mean"]
+                ok = ok and mean == (others.max() if direction[c["metric"]] == "higher" else others.min())
+            (held if ok else failed).append(f"{value} ({format(mean, fmt[c['metric']])})")
+        if held or failed:
+            test = " and ".join(x for x in (f"mean ≥ {c['min']:g}" if "min" in c else "",
+                                            f"mean ≤ {c['max']:g}" if "max" in c else "",
+                                            "best of all methods" if c.get("best") else "") if x)
+            lines.append(f"Claim \"{c['text']}\" ({c['metric']} {test}): holds at {axis} "
+                         f"{', '.join(held) or 'none'}; not at {', '.join(failed) or 'none'}.")
+    return lines
+
+
 def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     sub = summary[summary.scale == scale]
     sc = spec.scales[scale]
@@ -283,9 +387,29 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
                      "not comparable to the paper's value.")
     if spec.best_over and not sub.empty:
         lines += _best_over_lines(spec, sub)
+    lines += _lead_lines(spec, summary, scale)
+    shown = table_values(spec, summary, scale)
+    for axis, vals in shown.items():
+        missing = [v for v in dim_values(spec, axis) if v not in vals]
+        if missing:
+            lines.append(f"{axis} {', '.join(missing)}: no runs at this scale (other scales: `repro run {spec.id} --scale paper`).")
     lines += [f"Scale note: {x}" for x in sc.get("notes", []) or []]
     lines += [f"Protocol: {x}" for x in spec.deviations or []]
     return lines
+
+
+def table_values(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, list[str]]:
+    """For a job with ``table.lead``: its axis' values that have records at ``scale``, the leading one first."""
+    lead = (spec.table or {}).get("lead")
+    if not lead or summary.empty:
+        return {}
+    axis = lead["axis"]
+    sub = summary[summary.scale == scale]
+    present = [v for v in dim_values(spec, axis) if (sub[axis].astype(str) == v).any()]
+    best = leading_value(lead_scores(spec, summary, _scored_scale(summary, scale)))
+    if best in present:
+        present = [best] + [v for v in present if v != best]
+    return {axis: present} if present else {}
 
 
 def render_markdown(spec: Spec, results: Path) -> str:
@@ -295,7 +419,7 @@ def render_markdown(spec: Spec, results: Path) -> str:
     if not scales:
         parts += ["No records yet: `repro run " + spec.id + "`.", ""]
     for scale in scales:
-        header, body, _ = layout(spec, build_cells(spec, summary, scale))
+        header, body, _ = layout(spec, build_cells(spec, summary, scale), table_values(spec, summary, scale))
         parts += [f"## Scale `{scale}`", "", tabulate(body, headers=header, tablefmt="github", disable_numparse=True), ""]
         parts += [f"- {line}" for line in footer(spec, summary, scale)] + [""]
     return "\n".join(parts)
@@ -321,7 +445,7 @@ def render_latex(spec: Spec, results: Path) -> str:
     scales = [s for s in SCALES[::-1] if not summary.empty and s in set(summary.scale)]
     out = [f"% {spec.title} -- generated by `repro tables {spec.id}`; do not edit by hand"]
     for scale in scales:
-        header, body, groups = layout(spec, build_cells(spec, summary, scale))
+        header, body, groups = layout(spec, build_cells(spec, summary, scale), table_values(spec, summary, scale))
         cols = pd.MultiIndex.from_tuples([(_tex_escape(" / ".join(g)), sub) for g in groups for sub in ("repro.", "paper")])
         frame = pd.DataFrame([[_tex_cell(c) for c in line[1:]] for line in body], columns=cols,
                              index=pd.Index([_tex_escape(line[0]) for line in body], name=_tex_escape(header[0]) or None))
