@@ -105,7 +105,8 @@ def cmd_run(args) -> int:
 
     outcomes = launch([r.config for r in todo], args.results, executor=args.executor, workers=args.workers,
                       slurm=slurm, wait=args.wait or args.executor != "slurm", device=args.device, force=args.force)
-    progress_iter(outcomes, len(todo), f"{spec.id} ({args.executor})", on_outcome)
+    folders = {r.key: store.run_dir(args.results, spec.id, r.key) for r in todo}
+    progress_iter(outcomes, len(todo), f"{spec.id} ({args.executor})", on_outcome, folders=folders)
     wall = time.perf_counter() - t0
     summary = ", ".join(f"{counts[k]} {k}" for k in ("ok", "diverged", "failed", "submitted", "queued", "locked", "corrupt")
                         if counts[k])

@@ -178,20 +178,71 @@ def _outcome(cfg: dict, job) -> Outcome:
     return Outcome(cfg, out["status"], out.get("error"), out.get("wall_time"))
 
 
-def progress_iter(outcomes: Iterator[Outcome], total: int, desc: str, on_outcome: Callable[[Outcome], None]) -> None:
-    """A tqdm bar on a terminal; one line per finished run otherwise (logs, CI, Slurm)."""
+def run_fraction(folder: Path) -> float:
+    """How far an unfinished run is, from the ``progress.json`` its worker keeps (0 when there is none;
+    1 once its record is written, before the launcher hears of it)."""
+    if (Path(folder) / store.RECORD).exists():
+        return 1.0
+    try:
+        p = json.loads((Path(folder) / store.PROGRESS).read_text())
+        return min(1.0, max(0.0, p["step"] / p["total"])) if p.get("total") else 0.0
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def progress_iter(outcomes: Iterator[Outcome], total: int, desc: str, on_outcome: Callable[[Outcome], None],
+                  folders: dict[str, Path] | None = None, every_s: float = 1.0) -> None:
+    """A tqdm bar on a terminal; one line per finished run otherwise (logs, CI, Slurm).
+
+    ``folders`` (run key -> run folder): the bar also moves while runs train, by the fraction of its
+    steps each unfinished run has done (its worker's ``progress.json``); without a terminal a line
+    with that count is printed every minute."""
+    import threading
+
     from tqdm.auto import tqdm
 
     tty = sys.stderr.isatty()
-    with tqdm(total=total, desc=desc, unit="run", disable=not tty) as bar:
-        for i, outcome in enumerate(outcomes, 1):
-            on_outcome(outcome)
-            bar.update(1)
-            if not tty:
-                took = f" ({outcome.wall_time:.0f} s)" if outcome.wall_time else ""
-                cfg = outcome.cfg
-                print(f"[{i}/{total}] {outcome.status}: {cfg['method']} · {cfg['dataset']} · seed {cfg['seed']}{took}",
-                      file=sys.stderr, flush=True)
+    finished: set[str] = set()
+    lock, stop = threading.Lock(), threading.Event()
+    t0 = time.monotonic()
+
+    seen: dict[str, float] = {}  # never backwards: a run's fraction only grows
+
+    def partial() -> float:
+        for k, f in (folders or {}).items():
+            if k not in finished:
+                seen[k] = max(seen.get(k, 0.0), run_fraction(f))
+        return sum(v for k, v in seen.items() if k not in finished)
+
+    with tqdm(total=total, desc=desc, unit="run", disable=not tty,
+              bar_format="{l_bar}{bar}| {n:.1f}/{total} runs [{elapsed}<{remaining}]") as bar:
+        def tick() -> None:
+            last_line = time.monotonic()
+            while not stop.wait(every_s):
+                with lock:
+                    bar.n = len(finished) + partial()
+                    bar.refresh()
+                    if not tty and time.monotonic() - last_line >= 60:
+                        last_line = time.monotonic()
+                        print(f"[{bar.n:.1f}/{total} runs, {time.monotonic() - t0:.0f} s]", file=sys.stderr, flush=True)
+
+        ticker = threading.Thread(target=tick, daemon=True) if folders else None
+        if ticker:
+            ticker.start()
+        try:
+            for i, outcome in enumerate(outcomes, 1):
+                on_outcome(outcome)
+                with lock:
+                    finished.add(run_key(outcome.cfg))
+                    bar.n = len(finished) + partial()
+                    bar.refresh()
+                if not tty:
+                    took = f" ({outcome.wall_time:.0f} s)" if outcome.wall_time else ""
+                    cfg = outcome.cfg
+                    print(f"[{i}/{total}] {outcome.status}: {cfg['method']} · {cfg['dataset']} · seed {cfg['seed']}{took}",
+                          file=sys.stderr, flush=True)
+        finally:
+            stop.set()
 
 
 # ----------------------------------------------------------------------------- Slurm (issue 9)

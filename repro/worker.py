@@ -35,13 +35,20 @@ def _data_source(cfg: dict) -> tuple[str, bool]:
     return source, bool(source != dataset or (used is not None and used.stand_in))
 
 
-def _progress_bar(label: str):
+def _progress_bar(label: str, folders: list[Path] = (), every_s: float = 2.0):
+    """A tqdm bar (when there is a terminal) that also keeps each run folder's ``progress.json``
+    (step, total; at most every ``every_s`` seconds) for the launcher's bar across processes."""
     from tqdm.auto import tqdm
 
     bar = None
+    written = -float("inf")
 
     def progress(step: int, total: int, **scalars) -> None:
-        nonlocal bar
+        nonlocal bar, written
+        if folders and (time.monotonic() - written >= every_s or step >= total):
+            written = time.monotonic()
+            for folder in folders:
+                store.write_json_atomic(folder / store.PROGRESS, {"step": step, "total": total})
         if bar is None:
             bar = tqdm(total=total, desc=label, leave=False, mininterval=1.0, disable=None, unit="step")
         bar.n = step
@@ -145,7 +152,8 @@ def _execute_locked(todo, device, stop_after_checkpoint) -> list[dict]:
         cfg0 = group[0][0]
         ax = "".join(f" {k}={v}" for k, v in (cfg0.get("axes") or {}).items())
         seeds = ",".join(str(e[0]["seed"]) for e in group)
-        progress = _progress_bar(f"{cfg0['method']} · {cfg0['dataset']}{ax} · seed{'s' if len(group) > 1 else ''} {seeds}")
+        progress = _progress_bar(f"{cfg0['method']} · {cfg0['dataset']}{ax} · seed{'s' if len(group) > 1 else ''} {seeds}",
+                                 [e[3] for e in group])
         for e in group:
             e[1].progress = progress
         t0 = time.perf_counter()
@@ -185,6 +193,7 @@ def _finish(record: dict, folder: Path, result, wall: float, device: str, trace:
                       notes=result.get("notes", []), uncalibrated=bool(result.get("uncalibrated", False)))
         if "curve" in result:
             record["curve"] = result["curve"]
+    (folder / store.PROGRESS).unlink(missing_ok=True)
     record["wall_time"] = wall  # a batched group's wall time, shared equally among its runs
     record["finished_at"] = _now()
     record["provenance"] = provenance(device)
