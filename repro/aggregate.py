@@ -52,7 +52,9 @@ def _record_row(spec: Spec, rec: dict, scale) -> dict:
     row = {"method": rec["method"], "dataset": rec["dataset"], "seed": rec.get("seed"),
            "scale": scale, "status": rec["status"], "stand_in": bool(rec.get("stand_in")),
            "uncalibrated": bool(rec.get("uncalibrated")), "data_source": rec.get("data_source", rec["dataset"]),
-           "wall_time": rec.get("wall_time"), "key": rec["key"], "finished_at": rec.get("finished_at")}
+           "wall_time": rec.get("wall_time"), "key": rec["key"], "finished_at": rec.get("finished_at"),
+           "uncalibrated_metrics": tuple(rec.get("uncalibrated_metrics") or ()),
+           "footnotes": tuple(rec.get("footnotes") or ()), "feature_network": rec.get("feature_network")}
     for axis in spec.axes:
         row[axis] = str((rec.get("axes") or {}).get(axis))
     for name, value in (rec.get("metrics") or {}).items():
@@ -72,7 +74,10 @@ def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
         row.update(n=len(ok), n_diverged=int((sub.status == "diverged").sum()),
                    n_failed=int((sub.status == "failed").sum()), stand_in=bool(ok.stand_in.any()),
                    uncalibrated=bool(ok.uncalibrated.any()),
-                   data_sources=sorted(set(ok.data_source)), wall_time=float(sub.wall_time.fillna(0).sum()))
+                   data_sources=sorted(set(ok.data_source)), wall_time=float(sub.wall_time.fillna(0).sum()),
+                   uncalibrated_metrics=sorted({m for ms in ok.uncalibrated_metrics for m in ms}),
+                   footnotes=sorted({f for fs in ok.footnotes for f in fs}),
+                   feature_networks=sorted({str(n) for n in ok.feature_network if isinstance(n, str)}))
         for metric in spec.metric_names:
             values = pd.to_numeric(ok[metric], errors="coerce").dropna() if metric in ok else pd.Series(dtype=float)
             row[f"{metric}__mean"] = float(values.mean()) if len(values) else math.nan
@@ -149,6 +154,13 @@ def paper_text(value) -> str:
     return f"{mean:g}" + (f" ± {std:g}" if std is not None else "")
 
 
+def cell_marks(row, metric: str) -> str:
+    """† when the cell's runs used stand-in data; ‡ when its metric came from an uncalibrated network (the
+    whole record, or this metric only: ``uncalibrated_metrics``, e.g. IS beside a calibrated FID)."""
+    uncalibrated = bool(row.uncalibrated) or metric in (row.get("uncalibrated_metrics") or ())
+    return (STAND_IN_MARK if row.stand_in else "") + (UNCALIBRATED_MARK if uncalibrated else "")
+
+
 def build_cells(spec: Spec, summary: pd.DataFrame, scale: str) -> dict:
     """(method, dataset, *axes, metric) -> Cell for one scale, with the best per comparison group bolded."""
     metrics = {m["name"]: m for m in spec.metrics}
@@ -165,10 +177,8 @@ def build_cells(spec: Spec, summary: pd.DataFrame, scale: str) -> dict:
             flags = [f for f in flags if f]
             if flags:
                 text += f" [{', '.join(flags)}]"
-            if row.stand_in and n:
-                text += STAND_IN_MARK
-            if row.uncalibrated and n:
-                text += UNCALIBRATED_MARK
+            if n:
+                text += cell_marks(row, name)
             cells[key + (name,)] = Cell(text, mean if n else math.nan, paper_text(papers.get(key + (name,))))
     _bold_best(spec, cells)
     return cells
@@ -365,6 +375,16 @@ def _claim_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     return lines
 
 
+def _describe(source: str) -> str:
+    """A stand-in's name and what it is (the registry's description), for the † footer line."""
+    try:
+        from .data.registry import DATASETS
+
+        return f"{source}: {DATASETS[source].description.removeprefix('STAND-IN: ')}"
+    except (ImportError, KeyError):
+        return source
+
+
 def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     sub = summary[summary.scale == scale]
     sc = spec.scales[scale]
@@ -380,11 +400,17 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
         lines.append(f"{div} diverged and {fail} failed runs are counted in brackets and excluded from the means.")
     if not sub.empty and sub.stand_in.any():
         sources = sorted({s for ss in sub[sub.stand_in].data_sources for s in ss})
-        lines.append(f"{STAND_IN_MARK} computed on offline stand-in data ({', '.join(sources)}), not the paper's "
-                     "dataset: not comparable to the paper's value.")
+        lines.append(f"{STAND_IN_MARK} computed on offline stand-in data ({'; '.join(_describe(s) for s in sources)}), "
+                     "not the paper's dataset: not comparable to the paper's value.")
     if not sub.empty and sub.uncalibrated.any():
         lines.append(f"{UNCALIBRATED_MARK} computed with an uncalibrated feature extractor (random weights): "
                      "not comparable to the paper's value.")
+    if not sub.empty and "feature_networks" in sub:
+        networks = sorted({n for ns in sub.feature_networks for n in ns})
+        if networks:
+            lines.append(f"Feature network: {'; '.join(networks)}.")
+    if not sub.empty and "footnotes" in sub:
+        lines += sorted({f for fs in sub.footnotes for f in fs})
     if spec.best_over and not sub.empty:
         lines += _best_over_lines(spec, sub)
     lines += _lead_lines(spec, summary, scale)

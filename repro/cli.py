@@ -74,8 +74,13 @@ def cmd_run(args) -> int:
     from .launch import launch, progress_iter
 
     spec = find_job(args.job)
+    chosen = args.scale is None
+    if chosen:
+        args.scale = _choose_scale(spec, args.device)
     runs = expand(spec, args.scale, _split(args.method), _split(args.dataset), args.seeds)
     runs = _filter_axes(spec, runs, args.axis)
+    if chosen:
+        _say_scale(spec, args.scale, runs)
     status = {r.key: store.run_status(args.results, spec.id, r.key) for r in runs}
     corrupt = [r for r in runs if status[r.key] == "corrupt"]
     for r in corrupt:
@@ -86,6 +91,13 @@ def cmd_run(args) -> int:
     else:
         todo = [r for r in runs if status[r.key] in ("missing", "failed")]
     skipped = len(runs) - len(todo) - (0 if args.force else len(corrupt))
+    from .preflight import cheap_problems
+
+    problems = cheap_problems(todo, args.scale)  # before anything launches: no record is written
+    if problems:
+        for line in problems:
+            print(f"repro: error: {line}", file=sys.stderr)
+        return 2
     print(f"{spec.id} · scale {args.scale} · {len(runs)} runs: {len(todo)} to run, {skipped} already done"
           + (f", {len(corrupt)} corrupt" if corrupt and not args.force else ""))
     if args.dry_run:
@@ -94,8 +106,13 @@ def cmd_run(args) -> int:
         return 0
     counts: Counter = Counter()
     t0 = time.perf_counter()
+    gpu_ids = [g for g in (args.gpus or "").split(",") if g.strip()]
+    if args.executor == "slurm" and args.gpus is not None and not args.gpus.strip().isdigit():
+        raise UserError(f"--gpus with --executor slurm is a count of GPUs per node (got {args.gpus!r})")
     slurm = {"partition": args.partition, "time_min": args.time_min, "cpus_per_task": args.cpus,
-             "gpus_per_node": args.gpus, "mem_gb": args.mem_gb, "array_parallelism": args.array_parallelism}
+             "gpus_per_node": int(args.gpus) if args.executor == "slurm" and args.gpus else None,
+             "mem_gb": args.mem_gb, "array_parallelism": args.array_parallelism}
+    local = {"gpus": gpu_ids} if args.executor == "local" and gpu_ids else {}
 
     def on_outcome(outcome) -> None:
         counts[outcome.status] += 1
@@ -104,7 +121,8 @@ def cmd_run(args) -> int:
                   f"{outcome.cfg['seed']}: {outcome.error}", file=sys.stderr)
 
     outcomes = launch([r.config for r in todo], args.results, executor=args.executor, workers=args.workers,
-                      slurm=slurm, wait=args.wait or args.executor != "slurm", device=args.device, force=args.force)
+                      slurm=slurm, wait=args.wait or args.executor != "slurm", device=args.device, force=args.force,
+                      **local)
     folders = {r.key: store.run_dir(args.results, spec.id, r.key) for r in todo}
     progress_iter(outcomes, len(todo), f"{spec.id} ({args.executor})", on_outcome, folders=folders)
     wall = time.perf_counter() - t0
@@ -115,6 +133,25 @@ def cmd_run(args) -> int:
         md, _ = _write_tables(spec, args)
         print(f"table: {md}")
     return 1 if counts["failed"] or counts["corrupt"] or corrupt else 0
+
+
+def _choose_scale(spec, device: str) -> str:
+    """No --scale: paper where a GPU is present, else cpu (a dataset its grid leaves out then runs with
+    the cpu config, on a stand-in when its files are absent)."""
+    import torch
+
+    gpu = device.startswith("cuda") or torch.cuda.is_available()
+    return "paper" if gpu and "paper" in spec.scales else "cpu" if "cpu" in spec.scales else SCALES[0]
+
+
+def _say_scale(spec, scale: str, runs) -> None:
+    """The one line that says which scale was chosen, and on what data."""
+    from .worker import _data_source
+
+    why = "a GPU is present" if scale == "paper" else "no GPU here; --scale paper for the paper's protocol"
+    swaps = sorted({f"{r.dataset} on stand-in {src} †" for r in runs
+                    for src, stand_in in [_data_source(r.config)] if stand_in and src != r.dataset})
+    print(f"repro: scale {scale} ({why})" + (f"; {', '.join(swaps)}" if swaps else ""))
 
 
 def _write_tables(spec, args):
@@ -178,7 +215,8 @@ def cmd_tables(args) -> int:
 # ----------------------------------------------------------------------------- parser
 # Subcommand groups contributed by other packages: command word -> module with add_parser(subparsers).
 # Only the one a command line asks for is imported (they pull in torch), so `repro list` stays fast.
-EXTENSIONS = {"data": "repro.data.cli", "metrics": "repro.metrics.cli", "report": "repro.report", "plan": "repro.plan"}
+EXTENSIONS = {"data": "repro.data.cli", "metrics": "repro.metrics.cli", "report": "repro.report", "plan": "repro.plan",
+              "preflight": "repro.preflight"}
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -202,7 +240,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     s.add_argument("--method", action="append", help="only these methods")
     s.add_argument("--seeds", type=int, help="number of seeds (default: the scale's)")
     s.add_argument("--axis", action="append", metavar="NAME=V1,V2", help="only these values of a grid axis")
-    s.add_argument("--scale", choices=SCALES, default="cpu")
+    s.add_argument("--scale", choices=SCALES, default=None,
+                   help="default: paper where a GPU is present, else cpu")
     s.add_argument("--executor", choices=("debug", "local", "slurm"), default="local")
     s.add_argument("--workers", type=int, default=2, help="parallel local processes (executor local)")
     s.add_argument("--device", default="cpu", help="torch device for training, e.g. cuda or cuda:1")
@@ -212,7 +251,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     g.add_argument("--partition")
     g.add_argument("--time-min", type=int)
     g.add_argument("--cpus", type=int)
-    g.add_argument("--gpus", type=int)
+    g.add_argument("--gpus", help="slurm: GPUs per node; local with --device cuda: GPU ids to share, e.g. 0,2,3 "
+                   "(default: every visible GPU, round-robin over the workers)")
     g.add_argument("--mem-gb", type=int)
     g.add_argument("--array-parallelism", type=int)
     g.add_argument("--wait", action="store_true", help="wait for the Slurm jobs to finish")

@@ -130,26 +130,56 @@ def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: in
         for unit in units:
             yield from _outcomes(unit, ex.submit(call, unit, results, **worker_options))
         return
-    else:  # local: at most `workers` subprocesses at a time, sharing the cores
+    else:  # local: at most `workers` subprocesses at a time, sharing the cores (and the GPUs)
         worker_options.setdefault("num_threads", max(1, (os.cpu_count() or 1) // max(1, workers)))
-        queue, pending = units, []
+        gpus = local_gpus(worker_options.get("device", "cpu"), worker_options.pop("gpus", None))
+        if gpus:
+            print(gpu_sharing_note(gpus, workers, len(units)), file=sys.stderr, flush=True)
+        queue, pending, free = units, [], list(range(max(1, workers)))
         while queue or pending:
-            while queue and len(pending) < max(1, workers):
-                unit = queue.pop(0)
-                pending.append((unit, ex.submit(call, unit, results, **worker_options)))
-            yield from _drain(pending, poll_s, first_only=True)
+            while queue and free:
+                unit, slot = queue.pop(0), free.pop(0)
+                options = dict(worker_options)
+                if gpus:  # worker slot i always gets GPU i mod #GPUs: round-robin, one process per slot
+                    options.update(visible_gpus=gpus[slot % len(gpus)], device="cuda")
+                pending.append((unit, ex.submit(call, unit, results, **options), slot))
+            while not any(job.done() for _, job, _ in pending):
+                time.sleep(poll_s)
+            for item in [p for p in pending if p[1].done()]:
+                pending.remove(item)
+                free.append(item[2])
+                free.sort()
+                yield from _outcomes(item[0], item[1])
         return
 
 
-def _drain(pending: list, poll_s: float, first_only: bool) -> Iterator[Outcome]:
-    while True:
-        done = [(c, j) for c, j in pending if j.done()]
-        if done:
-            for item in done:
-                pending.remove(item)
-                yield from _outcomes(*item)
-            return
-        time.sleep(poll_s)
+def local_gpus(device: str, chosen: list[str] | None = None) -> list[str]:
+    """GPU ids the local workers share: ``chosen`` (--gpus 0,2,3), else, with ``--device cuda`` (no index),
+    every visible device ($CUDA_VISIBLE_DEVICES's entries, or 0..n-1); none for a CPU or a pinned cuda:N."""
+    if chosen:
+        return [str(g).strip() for g in chosen]
+    if str(device) != "cuda":
+        return []
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        ids = [v.strip() for v in visible.split(",") if v.strip()]
+    else:
+        import torch
+
+        ids = [str(i) for i in range(torch.cuda.device_count())]
+    if not ids:
+        raise ValueError("--device cuda but no GPU is visible here (CUDA_VISIBLE_DEVICES, torch.cuda.device_count()); "
+                         "run on a GPU machine, or choose GPUs with --gpus 0,1")
+    return ids
+
+
+def gpu_sharing_note(gpus: list[str], workers: int, runs: int) -> str:
+    busy = max(1, min(workers, runs))
+    note = f"local GPUs: {busy} worker(s) over GPU(s) {', '.join(gpus)} (CUDA_VISIBLE_DEVICES per worker, round-robin)"
+    if busy > len(gpus):
+        per = -(-busy // len(gpus))
+        note += f"; {busy} workers > {len(gpus)} GPUs: up to {per} runs share each GPU"
+    return note
 
 
 def _outcomes(unit: dict | list[dict], job) -> Iterator[Outcome]:

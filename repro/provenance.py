@@ -1,6 +1,7 @@
 """Where and with what a record was computed."""
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import subprocess
@@ -40,4 +41,5 @@ def provenance(device: str = "cpu") -> dict:
         "device": dev,
         "device_name": dev_name,
         "host": socket.gethostname(),
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
     }

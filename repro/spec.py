@@ -317,18 +317,35 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _select(kind: str, wanted: list[str] | None, available: list, job: str) -> list:
-    """Filter grid values by exact name or unique prefix (`--dataset celeba` -> celeba160)."""
+def _select(kind: str, wanted: list[str] | None, available: list, job: str, everything: list | None = None) -> list:
+    """Filter grid values by exact name or unique prefix (`--dataset celeba` -> celeba160).
+
+    Without a filter: the scale's ``available`` values. A value asked for by name may be any of the
+    job's (``everything``), also one that this scale's grid leaves out: it runs with this scale's config."""
     if not wanted:
         return list(available)
+    pool = list(dict.fromkeys([*available, *(everything or [])]))
     chosen = []
     for w in wanted:
-        hits = [a for a in available if str(a) == w] or [a for a in available if str(a).startswith(w)]
+        hits = [a for a in pool if str(a) == w] or [a for a in pool if str(a).startswith(w)]
         if len(hits) != 1:
             what = "ambiguous" if hits else "not in"
-            raise SpecError(f"{kind} '{w}' is {what} {job} ({kind}s: {', '.join(map(str, available))})")
+            raise SpecError(f"{kind} '{w}' is {what} {job} ({kind}s: {', '.join(map(str, pool))})")
         chosen.append(hits[0])
     return chosen
+
+
+def substitute_for(spec: Spec, scale: str, dataset: str) -> str | None:
+    """The stand-in a scale uses for ``dataset`` when its files are absent. A dataset outside the scale's
+    grid takes the stand-in another non-paper scale names for it; the paper scale never substitutes."""
+    own = (spec.scales[scale].get("dataset_substitutes") or {}).get(dataset)
+    if own or scale == "paper" or dataset in (spec.scales[scale].get("grid") or {}).get("datasets", [dataset]):
+        return own
+    for other in ("cpu", "smoke"):
+        found = (spec.scales.get(other, {}).get("dataset_substitutes") or {}).get(dataset)
+        if found:
+            return found
+    return None
 
 
 def expand(spec: Spec, scale: str = "cpu", methods: list[str] | None = None, datasets: list[str] | None = None,
@@ -347,17 +364,18 @@ def expand(spec: Spec, scale: str = "cpu", methods: list[str] | None = None, dat
         axis_grid = [prev + ((name, v),) for prev in axis_grid for v in axes[name]]
     pins = spec.grid.get("pin") or {}
     runs = []
-    for method in _select("method", methods, sub.get("methods", spec.grid["methods"]), spec.id):
+    for method in _select("method", methods, sub.get("methods", spec.grid["methods"]), spec.id, spec.grid["methods"]):
         pinned = pins.get(method, {})
         method_grid = [a for a in axis_grid if all(pinned.get(k, v) == v for k, v in a)]
-        for dataset in _select("dataset", datasets, sub.get("datasets", spec.grid["datasets"]), spec.id):
+        for dataset in _select("dataset", datasets, sub.get("datasets", spec.grid["datasets"]), spec.id,
+                               spec.grid["datasets"]):
             for axes in method_grid:
                 for seed in range(n_seeds):
                     cfg = deep_merge(spec.config, sc.get("config", {}))
                     cfg = deep_merge(cfg, (spec.method_config or {}).get(method, {}))
                     for name, value in axes:
                         cfg[name] = copy.deepcopy(value)
-                    substitute = (sc.get("dataset_substitutes") or {}).get(dataset)
+                    substitute = substitute_for(spec, scale, dataset)
                     cfg.update(job=spec.id, task=spec.task, method=method, recipe=copy.deepcopy(recipes[method]),
                                dataset=dataset, dataset_substitute=substitute, seed=seed, scale=scale,
                                axes={k: v for k, v in axes})

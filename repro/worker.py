@@ -61,22 +61,28 @@ def _progress_bar(label: str, folders: list[Path] = (), every_s: float = 2.0):
 
 
 def execute(cfg: dict, results: str, device: str = "cpu", force: bool = False,
-            stop_after_checkpoint: int | None = None, num_threads: int | None = None) -> dict:
+            stop_after_checkpoint: int | None = None, num_threads: int | None = None,
+            visible_gpus: str | None = None) -> dict:
     """Run ``cfg`` unless its record exists. Returns {"key", "status", ...}; status `skipped` when done.
 
     ``num_threads`` caps torch's intra-op threads (the local executor splits the cores among its workers).
+    ``visible_gpus``: this worker process's CUDA_VISIBLE_DEVICES (the local executor's GPU share), set
+    before CUDA starts in the process; the record's provenance keeps it.
     """
-    return execute_group([cfg], results, device, force, stop_after_checkpoint, num_threads)[0]
+    return execute_group([cfg], results, device, force, stop_after_checkpoint, num_threads, visible_gpus)[0]
 
 
 def execute_group(cfgs: list[dict], results: str, device: str = "cpu", force: bool = False,
-                  stop_after_checkpoint: int | None = None, num_threads: int | None = None) -> list[dict]:
+                  stop_after_checkpoint: int | None = None, num_threads: int | None = None,
+                  visible_gpus: str | None = None) -> list[dict]:
     """Run the configs of ``cfgs`` that have no record; one outcome per config, in order.
 
     Runs that differ only in their seed go to the task's ``run_group(cfgs, ctxs)`` together when the
     task has one (trained as one batched model); each still gets its own folder, lock, checkpoint and
-    record. Otherwise each run goes to ``run(cfg, ctx)`` in turn.
+    record. Otherwise each run goes to ``run(cfg, ctx)`` in turn. Options as :func:`execute`.
     """
+    if visible_gpus is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(visible_gpus)
     if num_threads:
         import torch
 
@@ -193,6 +199,9 @@ def _finish(record: dict, folder: Path, result, wall: float, device: str, trace:
                       notes=result.get("notes", []), uncalibrated=bool(result.get("uncalibrated", False)))
         if "curve" in result:
             record["curve"] = result["curve"]
+        for field in ("footnotes", "uncalibrated_metrics", "feature_network"):  # table footer / per-metric ‡
+            if result.get(field):
+                record[field] = result[field]
     (folder / store.PROGRESS).unlink(missing_ok=True)
     record["wall_time"] = wall  # a batched group's wall time, shared equally among its runs
     record["finished_at"] = _now()

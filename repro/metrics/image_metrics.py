@@ -37,6 +37,8 @@ def image_metrics(fake_images, real, extractor: FeatureExtractor, kid_subsets: i
              f"KID over {k.num_subsets} subsets of {k.subset_size}; IS over {min(is_splits, n_fake)} splits."]
     if k.reduced:
         notes.append(f"KID subset size reduced from {kid_subset_size} to {k.subset_size} (fewer samples).")
+    if getattr(extractor, "network_label", None):
+        notes.append(f"feature network: {extractor.network_label}")
     note = calibration_note(extractor)
     if note:
         notes.append(note)

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, build_cells, cell_keys, footer, layout, paper_lookup
+from ..aggregate import build_cells, cell_keys, cell_marks, footer, layout, paper_lookup
 from ..spec import parse_value
 from .delta import NOT_COMPARABLE, delta_text
 from .document import Bullets, Table
@@ -32,7 +32,7 @@ def delta_cell(spec, key: tuple, stats: pd.Series | None, paper_value, n_p: int)
     n_r = int(stats[f"{metric}__n"])
     mean_p, std_p = parse_value(paper_value)
     std_r = stats[f"{metric}__std"]
-    marks = (STAND_IN_MARK if stats.stand_in else "") + (UNCALIBRATED_MARK if stats.uncalibrated else "")
+    marks = cell_marks(stats, metric)
     fmt = next(m.get("format", ".2f") for m in spec.metrics if m["name"] == metric)
     return delta_text(float(stats[f"{metric}__mean"]), None if math.isnan(std_r) else float(std_r), n_r,
                       mean_p, std_p, n_p, fmt=fmt, comparable=not marks, marks=marks)

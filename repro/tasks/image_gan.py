@@ -12,7 +12,8 @@
   cfg['eval']                 {extractor: auto|inception|random-inception, every, samples, final_samples,
                                real_samples, kid_subsets, kid_subset_size, is_splits, ms_ssim_pairs}
   cfg['lr_decay']             learning-rate decay on the relative KID test (000 §4.1)
-  cfg['fid_threshold']        'auto' (τ of 003 Fig. S2 by dataset; only with calibrated Inception), a number, or null
+  cfg['fid_threshold']        'auto' (τ of 003 Fig. S2 by dataset; only with calibrated Inception on the paper's
+                              dataset, never on a stand-in), a number, or null
   cfg['d_outputs']            n > 0: save D(x) and labels of n real images as d_outputs.pt (003 Fig. 4)
 A method whose recipe has ``loss: real-data`` trains nothing and scores real images (the "Real data"
 row of 003 Table 1): IS and MS-SSIM of the evaluation images, FID between two disjoint real halves.
@@ -64,20 +65,37 @@ def real_chunks(dataset, n: int, seed: int = 0, chunk: int = 500):
         yield _fetch(dataset, idx[start:start + chunk])[0]
 
 
-def _per_method(cfg: dict, key: str) -> dict:
-    """``cfg[key]`` may be a mapping {default: v, <method>: v}: the paper's per-method value, which a scale's
-    plain value then replaces (a method_config entry would override the scale's value instead)."""
-    value = cfg.get(key)
+def _pick(value, name, key: str, what: str):
     if isinstance(value, dict):
         if "default" not in value:
-            raise ValueError(f"image_gan: '{key}' given per method needs a 'default' entry; got {sorted(value)}")
-        return {key: value.get(cfg.get("method"), value["default"])}
+            raise ValueError(f"image_gan: '{key}' given per {what} needs a 'default' entry; got {sorted(value)}")
+        return value.get(name, value["default"])
+    return value
+
+
+def _per_method(cfg: dict, key: str) -> dict:
+    """``cfg[key]`` may be a mapping {default: v, <method>: v}: the paper's per-method value, which a scale's
+    plain value then replaces (a method_config entry would override the scale's value instead). Each v may
+    itself be a mapping {default: n, <dataset>: n} (000 §4.1 trains per method and dataset)."""
+    value = cfg.get(key)
+    if isinstance(value, dict):
+        value = _pick(value, cfg.get("method"), key, "method")
+        return {key: _pick(value, cfg.get("dataset"), key, "dataset")}
     return cfg
+
+
+def eval_settings(cfg: dict) -> dict:
+    """The evaluation protocol of one run: EVAL_DEFAULTS ⊕ cfg['eval']; a value given as a mapping
+    {default: n, <dataset>: n} is taken for the run's (paper) dataset (000 scores CelebA on 50K, others on 100K)."""
+    ev = {**EVAL_DEFAULTS, **(cfg.get("eval") or {})}
+    return {k: _pick(v, cfg.get("dataset"), f"eval.{k}", "dataset") for k, v in ev.items()}
 
 
 def _threshold(cfg: dict):
     value = cfg.get("fid_threshold", "auto")
     if value == "auto":
+        if (cfg.get("data_source") or cfg["dataset"]) != cfg["dataset"]:
+            return None, True  # τ is an FID on the paper's dataset (003 Fig. S2): meaningless on a stand-in
         return FID_TAU.get(cfg["dataset"]), True
     return (None if value is None else float(value)), False
 
@@ -96,13 +114,25 @@ def _real_data(cfg, ev, dataset, metrics, ctx) -> dict:
     notes = [f"real data: {half} real images scored against {len(images) - half} others"]
     if evaluator.note:
         notes.append(evaluator.note)
-    return {"metrics": scores, "steps": 0, "notes": notes, "uncalibrated": not evaluator.calibrated}
+    return {"metrics": scores, "steps": 0, "notes": notes, **_calibration(evaluator, metrics)}
+
+
+def _calibration(evaluator, metrics) -> dict:
+    """Record fields: the ‡ flags (whole record, or per metric) and which network scored the images."""
+    out = {"uncalibrated": not evaluator.calibrated}
+    per_metric = evaluator.uncalibrated_metrics(metrics)
+    if per_metric:
+        out["uncalibrated_metrics"] = per_metric
+        out["footnotes"] = [evaluator.note] if evaluator.note else []
+    if evaluator.network_label and set(metrics) & {"fid", "kid", "is"}:
+        out["feature_network"] = evaluator.network_label
+    return out
 
 
 def run(cfg: dict, ctx) -> dict:
     recipe = resolve_recipe(cfg)
     seed = int(cfg.get("seed", 0))
-    ev = {**EVAL_DEFAULTS, **(cfg.get("eval") or {})}
+    ev = eval_settings(cfg)
     metrics = tuple(cfg.get("metrics", ("fid", "kid")))
     seed_everything(seed)
     dataset = get_dataset(cfg.get("data_source") or cfg["dataset"], split="train")
@@ -121,6 +151,9 @@ def run(cfg: dict, ctx) -> dict:
              f"n_dis {gan.n_dis}, lr (G, D) = ({cfg['lr_g']}, {cfg['lr_d']}), objective {gan.objective.name}"]
     if evaluator.note:
         notes.append(evaluator.note)
+    if cfg.get("fid_threshold", "auto") == "auto" and tau is None and cfg["dataset"] in FID_TAU:
+        notes.append(f"divergence threshold τ = {FID_TAU[cfg['dataset']]} (003 Fig. S2) not applied: it is an FID on "
+                     f"{cfg['dataset']}, and this run scores the stand-in {cfg.get('data_source')}")
     settings = TrainSettings(steps=steps, batch_size=batch_size, eval_every=int(ev["every"]),
                              eval_samples=int(ev["samples"]), final_samples=int(ev["final_samples"]),
                              metrics=metrics, lr_decay=bool(cfg.get("lr_decay", False)), fid_threshold=tau,
@@ -135,5 +168,5 @@ def run(cfg: dict, ctx) -> dict:
         torch.save({"outputs": out, "labels": labels, "method": cfg.get("method")}, ctx.artifact("d_outputs.pt"))
     result.pop("history", None)
     result.pop("best_step", None)
-    result["uncalibrated"] = not evaluator.calibrated
+    result.update(_calibration(evaluator, metrics))
     return result

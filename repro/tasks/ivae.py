@@ -242,6 +242,10 @@ def run(cfg: dict, ctx) -> dict:
     source, stand_in = resolve_dataset(cfg)
     x_train, y_train = load_split(source, "train")
     x_test, y_test = load_split(source, _test_split(source))
+    labelled = [e for e in evaluations if e in ("tsne", "svm")]
+    if labelled and (y_train < 0).all():  # before training: 300 epochs would end in an SVM error
+        raise ValueError(f"ivae: {', '.join(labelled)} need class labels, and dataset '{source}' has none; "
+                         f"use a labelled set (binarized-mnist-labelled).")
     model_opts = cfg.get("model") or {}
     model = VAEFamily(method, x_train.shape[1], alpha=model_opts.get("alpha"), lam=model_opts.get("lam")).to(ctx.device)
     steps = train_model(model, x_train, cfg, ctx)

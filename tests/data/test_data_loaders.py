@@ -147,6 +147,20 @@ def test_dynamic_binarization_draws_bernoulli_of_grey_level(tmp_path):
     assert ((draws.mean(0) - grey).abs() <= 5 * se + 1e-9).all()
 
 
+def test_labelled_binarization_is_fixed_bernoulli_of_grey_level_with_mnist_labels(tmp_path):
+    truth = fx.make_mnist(tmp_path)
+    for split in ("train", "test"):
+        pixels, labels = truth[split]
+        x, y = all_items(get_dataset("binarized-mnist-labelled", split, root=tmp_path))
+        assert y == list(labels) and set(x.unique().tolist()) <= {0.0, 1.0}
+        again, _ = all_items(get_dataset("binarized-mnist-labelled", split, root=tmp_path))
+        assert torch.equal(x, again)  # one fixed draw: same bits on every load (no arithmetic involved)
+        # independent reference: the same seeded Bernoulli draw of grey/255
+        gen = torch.Generator().manual_seed(0 if split == "train" else 1)
+        ref = torch.bernoulli(torch.from_numpy(pixels).float() / 255.0, generator=gen)
+        assert torch.equal(x, ref)
+
+
 def test_stacked_mnist_labels_are_the_three_digits(tmp_path):
     truth = fx.make_mnist(tmp_path)
     pixels, labels = truth["train"]
@@ -162,7 +176,8 @@ def test_stacked_mnist_labels_are_the_three_digits(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["cifar10", "stl10", "celeba64", "celeba160", "imagenet64", "lsun-bedroom64",
-                                  "mnist", "binarized-mnist", "binarized-mnist-dynamic", "stacked-mnist"])
+                                  "mnist", "binarized-mnist", "binarized-mnist-dynamic", "binarized-mnist-labelled",
+                                  "stacked-mnist"])
 def test_missing_dataset_is_one_clear_error(tmp_path, name):
     with pytest.raises(DatasetMissing) as err:
         get_dataset(name, root=tmp_path)

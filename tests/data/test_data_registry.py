@@ -45,7 +45,7 @@ def test_stand_ins_are_flagged_and_real_sets_are_not():
         assert not DATASETS[name].stand_in
 
 
-@pytest.mark.parametrize("name", [n for n, s in DATASETS.items() if s.kind == "image" and not s.on_disk])
+@pytest.mark.parametrize("name", [n for n, s in DATASETS.items() if s.kind == "image" and not s.on_disk and s.source is None])
 def test_stand_in_items_match_their_spec(name):
     spec = DATASETS[name]
     ds = get_dataset(name, "train")
@@ -118,7 +118,7 @@ def test_cli_list_shows_missing_present_and_verified(tmp_path, capsys, monkeypat
     assert run_cli(["data", "list", "--root", str(tmp_path)]) == 0
     rows = {r["name"]: r for r in data_cli.dataset_rows(tmp_path)}
     assert rows["cifar10"]["status"] == "present, unverified"
-    assert rows["mnist"]["status"] == "missing" and rows["mnist"]["looked in"] == str(tmp_path / "MNIST" / "raw")
+    assert rows["mnist"]["status"] == "missing" and rows["mnist"]["comes from"] == str(tmp_path / "MNIST" / "raw")
     assert rows["digits"]["kind"] == "stand-in"
     out = capsys.readouterr().out
     assert "cifar10" in out and str(tmp_path) in out

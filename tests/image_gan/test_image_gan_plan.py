@@ -12,20 +12,32 @@ from repro.spec import load_spec
 JOBS_DIR = Path(__file__).resolve().parents[2] / "jobs"
 
 
-def test_plan_rows_follow_the_paper_protocol():
+def test_plan_rows_follow_the_paper_protocol(monkeypatch):
+    monkeypatch.setattr("repro.plan._reference_cached", lambda extractor: False)  # every run scores its reference
     rows = plan_rows(load_spec(JOBS_DIR / "kernelnet-table2.yaml"), "paper")
     assert len(rows) == 8 * 4 * 5  # methods × datasets × seeds
     # every run scores 50K real images once, 2K generated per evaluation every 2K steps, 100K at the end
-    assert {r["images"] - 50000 - 100000 - r["steps"] // 2000 * 2000 for r in rows} == {0}
+    # (50K on CelebA, 000 §4.1)
+    assert {r["images"] - 50000 - r["steps"] // 2000 * 2000 for r in rows} == {100000, 50000}
+    assert {r["images"] - 50000 - r["steps"] // 2000 * 2000 for r in rows if r["resolution"] == 160} == {50000}
     by = {(r["arch"], r["resolution"]) for r in rows}
     assert by == {("dcgan", 32), ("dcgan", 48), ("cnn5-resnet", 160), ("resnet", 64)}  # 000 §4.1
     wgan = [r for r in rows if r["n_dis"] == 5]
-    assert len(wgan) == 5 * 4 * 5 and all(r["steps"] == 150000 for r in wgan)
-    assert sum(r["steps"] == 200000 for r in rows) == 3 * 4 * 5  # Rep-GAN, Rep-GAN-DK, CR-GAN (000 §4.1)
+    assert len(wgan) == 5 * 4 * 5  # 000 §4.1: 150K steps, 200K on ImageNet
+    assert all(r["steps"] == (200000 if (r["arch"], r["resolution"]) == ("resnet", 64) else 150000) for r in wgan)
+    # Rep-GAN, Rep-GAN-DK, CR-GAN: 200K, 300K on STL-10 and ImageNet (000 §4.1)
+    assert sum(r["steps"] == 200000 for r in rows if r["n_dis"] == 1) == 3 * 2 * 5
+    assert sum(r["steps"] == 300000 for r in rows) == 3 * 2 * 5
     table1 = plan_rows(load_spec(JOBS_DIR / "repulsive-table1.yaml"), "paper")
     assert len(table1) == 7 * 4 * 16 + 4  # 16 learning-rate pairs per loss; real data pinned to one
     real = [r for r in table1 if r["steps"] == 0]
     assert len(real) == 4 and {r["images"] for r in real} == {2 * 50000}  # two disjoint real halves
+
+
+def test_cached_reference_features_are_counted_once_per_dataset(monkeypatch):
+    monkeypatch.setattr("repro.plan._reference_cached", lambda extractor: True)  # calibrated: cached on disk
+    rows = plan_rows(load_spec(JOBS_DIR / "kernelnet-table2.yaml"), "paper")
+    assert sum(r["images"] - r["generated"] for r in rows) == 4 * 50000  # one 50K reference per dataset
 
 
 def test_estimate_arithmetic():

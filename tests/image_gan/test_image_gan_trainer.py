@@ -90,10 +90,26 @@ def test_nan_loss_raises_diverged(tmp_path, stub_extractor):
     assert info.value.step == 1
 
 
-def test_fid_above_threshold_raises_diverged_with_the_fid(tmp_path, stub_extractor):
-    with pytest.raises(Diverged, match="above the divergence threshold") as info:
+def test_fid_above_threshold_raises_diverged_at_the_end_with_the_fid(tmp_path, stub_extractor):
+    with pytest.raises(Diverged, match="final FID .* above the divergence threshold") as info:
         _run(tmp_path, fid_threshold=0.0, threshold_needs_calibration=False)
-    assert info.value.step == 2 and info.value.metrics["fid"] > 0
+    assert info.value.step == 4 and info.value.metrics["fid"] > 0  # not at the step-2 checkpoint
+
+
+@pytest.mark.parametrize("checkpoints,final,diverged", [
+    ([70.0, 120.0, 48.0], 45.0, False),          # noisy early FIDs above τ = 50: the run finished well
+    ([30.0, 35.0, 40.0], 55.0, True),            # the reported FID is above τ
+    ([30.0, float("nan"), 40.0], 20.0, True),    # NaN at a checkpoint is divergence at once
+    ([30.0, float("inf")], 20.0, True),
+    ([60.0, 60.0], 50.0, False),                 # τ is a strict bound
+])
+def test_tau_rule_on_a_hand_made_evaluation_history(checkpoints, final, diverged):
+    from repro.core.image_gan.trainer import divergence
+
+    reasons = [divergence(f, 50.0, final=False) for f in checkpoints] + [divergence(final, 50.0, final=True)]
+    assert any(reasons) == diverged
+    if diverged and math.isfinite(min(checkpoints)) and all(math.isfinite(f) for f in checkpoints):
+        assert reasons[-1] and "final FID" in reasons[-1]
 
 
 def test_threshold_ignored_for_uncalibrated_features(tmp_path, stub_extractor):

@@ -85,3 +85,61 @@ def test_bad_input_errors():
         relative_kid_test(x, np.zeros((10, 4)), x)
     with pytest.raises(ValueError, match="at least 3"):
         relative_kid_test(x, x[:2], x)
+
+
+def _dense_reference(x, y, z):
+    """The former implementation: every Gram matrix in full (O(n²) memory)."""
+    import torch
+
+    x, y, z = (torch.from_numpy(np.asarray(v, dtype=np.float64)) for v in (x, y, z))
+
+    def k(a, b):
+        return (a @ b.T / a.shape[1] + 1.0) ** 3
+
+    def offdiag_rows(m):
+        return (m.sum(1) - m.diagonal()) / (m.shape[0] - 1)
+
+    kxy, kxz = k(x, y), k(x, z)
+    xx = float(offdiag_rows(k(x, x)).mean())
+    yy, zz = offdiag_rows(k(y, y)), offdiag_rows(k(z, z))
+    new, old = xx + float(yy.mean()) - 2 * float(kxy.mean()), xx + float(zz.mean()) - 2 * float(kxz.mean())
+    g = [2 * (kxz.mean(1) - kxy.mean(1)), 2 * (yy - kxy.mean(0)), -2 * (zz - kxz.mean(0))]
+    return {"statistic": new - old, "std": math.sqrt(sum(float(v.var()) / len(v) for v in g)),
+            "mmd2_new": new, "mmd2_old": old}
+
+
+@pytest.mark.parametrize("block_elements", [1, 7, 64, 1 << 22])  # one row per block … everything in one block
+def test_blocked_sums_equal_the_dense_matrices(block_elements):
+    rng = np.random.default_rng(5)
+    x, y, z = rng.standard_normal((61, 6)), rng.standard_normal((37, 6)) + 0.2, rng.standard_normal((45, 6)) * 1.3
+    got = relative_kid_test(x, y, z, block_elements=block_elements)
+    ref = _dense_reference(x, y, z)
+    for key in ref:  # float64 sums of ≤ 61² terms in another order: relative error ≪ 1e-10
+        assert got[key] == pytest.approx(ref[key], rel=1e-10, abs=1e-12), key
+    without = relative_kid_test(x, y, z, data_term=False, block_elements=block_elements)
+    assert without["p_value"] == pytest.approx(got["p_value"], rel=1e-10)  # K_XX cancels in the test
+
+
+def test_peak_memory_at_20000_data_features_is_blockwise():
+    """n_X = 20,000: one dense K_XX would be 20,000² float64 = 3.2 GB. The blocked test's extra peak RSS
+    (a fresh process, after its inputs exist) must stay under 128 MiB: a few 8 MiB blocks and their
+    temporaries (measured ≈ 25 MiB). ru_maxrss is in KiB on Linux."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, numpy as np\n"
+        "from repro.metrics import relative_kid_test\n"
+        "rng = np.random.default_rng(0)\n"
+        "x, y, z = rng.standard_normal((20000, 16)), rng.standard_normal((2000, 16)), rng.standard_normal((2000, 16))\n"
+        "relative_kid_test(x[:10], y[:10], z[:10])\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "out = relative_kid_test(x, y, z)\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print((after - before) / 1024, out['mmd2_new'])\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                         env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert res.returncode == 0, res.stderr
+    extra_mib, mmd = map(float, res.stdout.split())
+    assert math.isfinite(mmd)
+    assert extra_mib < 128, f"relative KID at n = 20,000 grew the RSS by {extra_mib:.0f} MiB"

@@ -122,3 +122,21 @@ def test_reference_rows_are_never_bolded(results, tmp_path):
     assert "**" in render_markdown(spec, results)  # the two methods are compared
     spec.raw["table"]["reference"] = ["selftest-sgd"]  # e.g. 003's "Real data" row
     assert "**" not in render_markdown(spec, results)  # one method left in each comparison: nothing to bold
+
+
+def test_per_metric_uncalibrated_mark_footnotes_and_network(tmp_path, monkeypatch):
+    # a calibrated FID network with uncalibrated IS: only the IS-like metric's cells carry ‡; the record's
+    # footnote (why) and the network that scored it appear in the footer, once
+    make_project(tmp_path, monkeypatch)
+    r = tmp_path / "results"
+    for key, seed in (("c0", 0), ("c1", 1)):
+        store.write_json_atomic(r / "selftest-table" / key / "record.json", {
+            "key": key, "axes": {}, "job": "selftest-table", "method": "selftest-sgd", "dataset": "toy", "seed": seed,
+            "scale": "cpu", "status": "ok", "config": {}, "metrics": {"weight_error": 1.0 + seed, "final_loss": 0.5},
+            "stand_in": True, "data_source": "fashion32", "wall_time": 1.0, "uncalibrated": False,
+            "uncalibrated_metrics": ["final_loss"], "footnotes": ["IS ‡: no logits layer offline."],
+            "feature_network": "TF-Inception FID network: default_1.pt"})
+    text = render_markdown(find_job("tst"), r)
+    assert "| 1.500 ± 0.707† |" in text and "0.500 ± 0.000†‡" in text
+    assert text.count("IS ‡: no logits layer offline.") == 1 and "Feature network: TF-Inception FID network" in text
+    assert "fashion32: Fashion-MNIST zero-padded to 32×32" in text

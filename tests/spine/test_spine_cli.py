@@ -1,4 +1,5 @@
 """The CLI end to end on the self-test job (fast), bad input, and the Slurm parameters it would submit."""
+import os
 import subprocess
 import sys
 
@@ -110,6 +111,13 @@ def test_slurm_parameters_from_file_and_options(tmp_path):
 
 
 def test_slurm_submission_script(tmp_path, monkeypatch):
+    """The sbatch text the executor would submit; needs no Slurm. submitit refuses to build its
+    executor without an `srun` on PATH, so a stub stands in for it (never executed here)."""
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "srun").write_text("#!/bin/sh\nexit 1\n")
+    (stub / "srun").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stub}:{os.environ.get('PATH', '')}")
     monkeypatch.setenv("REPRO_SLURM_CONFIG", str(tmp_path / "none.yaml"))
     ex = make_executor("slurm", tmp_path, slurm={"partition": "gpu", "time_min": 90, "gpus_per_node": 1,
                                                   "mem_gb": 32, "cpus_per_task": 4, "array_parallelism": 8})

@@ -106,3 +106,12 @@ def test_job_specs_validate_and_expand(job, monkeypatch):
     if job == "kernelnet-table3":
         values = {v["method"]: v["nll"] for v in spec.paper_values}
         assert values["info-ivae-dk"] == 88.16 and values["vae"] == 90.32 and len(values) == 9
+
+
+def test_labelled_evaluations_on_an_unlabelled_set_fail_before_training(tmp_path, monkeypatch):
+    x = torch.zeros(20, 784)
+    monkeypatch.setattr(ivae, "resolve_dataset", lambda cfg: ("binarized-mnist", False))
+    monkeypatch.setattr(ivae, "load_split", lambda name, split: (x, torch.full((20,), -1)))
+    monkeypatch.setattr(ivae, "train_model", lambda *a, **k: pytest.fail("trained before checking labels"))
+    with pytest.raises(ValueError, match="svm need class labels"):
+        ivae.run(_tiny_cfg("info-ivae-dk", evaluate=["svm"]), RunContext(tmp_path))

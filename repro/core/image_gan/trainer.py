@@ -48,6 +48,17 @@ def save_grid(images: torch.Tensor, path) -> None:
     save_image(images[: GRID_SIDE * GRID_SIDE], str(path), nrow=GRID_SIDE, normalize=True, value_range=(-1, 1))
 
 
+def divergence(fid: float, tau: float | None, final: bool) -> str | None:
+    """Why a run with this FID counts as diverged, or None. A NaN/inf FID diverges at any evaluation;
+    τ (003 Fig. S2) applies only to the run's reported FID (``final``), as 003 applies it to the 50K
+    score: an early, noisy checkpoint FID above τ does not remove a run that may still finish well."""
+    if not math.isfinite(fid):
+        return f"FID is {fid}"
+    if final and tau is not None and fid > tau:
+        return f"final FID {fid:.2f} above the divergence threshold τ = {tau} (003 Fig. S2)"
+    return None
+
+
 def _eval_generator(seed: int, step: int) -> torch.Generator:
     """Evaluation noise from its own stream, so evaluating never moves the training RNG."""
     return torch.Generator().manual_seed(10_007 * (seed + 1) + step)
@@ -56,7 +67,8 @@ def _eval_generator(seed: int, step: int) -> torch.Generator:
 def train(gan: ImageGAN, dataset, evaluator: Evaluator, settings: TrainSettings, ctx) -> dict:
     """Train, evaluate, checkpoint; returns {"metrics", "steps", "notes", "best_step"}.
 
-    Raises :class:`repro.runtime.Diverged` on a NaN/inf loss or an FID above ``fid_threshold``.
+    Raises :class:`repro.runtime.Diverged` on a NaN/inf loss or FID, or a reported (final) FID above
+    ``fid_threshold`` (see :func:`divergence`).
     """
     s = settings
     data_gen = torch.Generator().manual_seed(s.seed + 1_000_003)
@@ -91,9 +103,9 @@ def train(gan: ImageGAN, dataset, evaluator: Evaluator, settings: TrainSettings,
         feats = evaluator.features(images)
         scores = evaluator.score(images, ("fid", "kid"), features=feats)
         history.append({"step": step, **scores, "lr_scale": gan.lr_scale})
-        if threshold_applies() and scores["fid"] > s.fid_threshold:
-            raise Diverged(f"FID {scores['fid']:.2f} above the divergence threshold τ = {s.fid_threshold} "
-                           f"at step {step} (003 Fig. S2)", metrics={"fid": scores["fid"]}, step=step)
+        why = divergence(scores["fid"], None, final=False)  # τ waits for the reported FID
+        if why:
+            raise Diverged(f"{why} at step {step}", metrics={"fid": scores["fid"]}, step=step)
         if s.keep_best and scores["kid"] < best["kid"]:
             best.update(kid=scores["kid"], step=step, G=copy.deepcopy(gan.G.state_dict()))
         if s.lr_decay and decay.step(evaluator.real["pool"], feats["pool"]):
@@ -122,9 +134,10 @@ def train(gan: ImageGAN, dataset, evaluator: Evaluator, settings: TrainSettings,
         metrics, final = evaluator.score_stream(lambda k: gan.generate(k, final_gen), s.final_samples, s.metrics)
     except FloatingPointError as err:
         raise Diverged(f"final samples: {err}", step=s.steps) from None
-    if threshold_applies() and "fid" in metrics and metrics["fid"] > s.fid_threshold:
-        raise Diverged(f"final FID {metrics['fid']:.2f} above τ = {s.fid_threshold} (003 Fig. S2)",
-                       metrics=metrics, step=s.steps)
+    why = divergence(metrics["fid"], s.fid_threshold if threshold_applies() else None, final=True) \
+        if "fid" in metrics else None
+    if why:
+        raise Diverged(why, metrics=metrics, step=s.steps)
     save_grid(final, ctx.artifact("samples.png"))
     torch.save({"G": gan.G.state_dict(), "step": best["step"] or s.steps}, ctx.artifact("generator.pt"))
     notes = list(s.notes)
