@@ -16,7 +16,7 @@ def spec():
 @pytest.mark.parametrize("scale", ["smoke", "cpu", "paper"])
 def test_every_run_builds_its_model(spec, scale):
     runs = expand(spec, scale)
-    stds = spec.scales[scale].get("grid", {}).get("axes", {}).get("std", spec.axes["std"])
+    stds = (spec.scales[scale].get("grid") or {}).get("axes", {}).get("std", spec.axes["std"])
     assert len(runs) == 5 * len(stds) * spec.scales[scale]["seeds"]
     for run in runs:
         cfg = run.config
