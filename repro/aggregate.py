@@ -339,6 +339,11 @@ def _lead_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
              f"never the paper's own method) agree best with the paper. Rule: mean over their (method, metric) cells "
              f"of |repro mean − paper mean| / sqrt(paper sd² + repro sd²), capped at {LEAD_CAP:g}; lower is better. "
              f"Scores: {'; '.join(parts)}{note}."]
+    for name, sc in spec.scales.items():  # a scale that runs one value of the axis should run the leading one
+        sub_axes = ((sc.get("grid") or {}).get("axes") or {}).get(axis)
+        if sub_axes and len(sub_axes) == 1 and str(sub_axes[0]) != best and name != "smoke":
+            lines.append(f"Scale `{name}` runs {axis} {sub_axes[0]}, but the records now lead with {best}: set "
+                         f"scales.{name}.grid.axes.{axis} to [{best}] in jobs/{spec.id}.yaml.")
     return lines + _claim_lines(spec, summary, scale)
 
 
@@ -370,8 +375,9 @@ def _claim_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
             test = " and ".join(x for x in (f"mean ≥ {c['min']:g}" if "min" in c else "",
                                             f"mean ≤ {c['max']:g}" if "max" in c else "",
                                             "best of all methods" if c.get("best") else "") if x)
-            lines.append(f"Claim \"{c['text']}\" ({c['metric']} {test}): holds at {axis} "
-                         f"{', '.join(held) or 'none'}; not at {', '.join(failed) or 'none'}.")
+            verdict = f"holds at {axis} {', '.join(held)}" if held else f"holds at no {axis}"
+            lines.append(f"Claim \"{c['text']}\" ({c['metric']} {test}): {verdict}"
+                         + (f"; not at {', '.join(failed)}." if failed else "."))
     return lines
 
 
