@@ -9,7 +9,7 @@ One thread. For each model (hyper-parameters, batch and std from the job spec):
   batched   ms per seed-step of the task's loop: the job's seeds as one stacked model
             (repro.core.toy.stacked), data sampling and the per-step divergence check included
 and the projected wall time of the cpu table: each method's seeds are one unit of work
-(steps × seeds × batched ms + evaluation), units scheduled longest first on ``--workers`` workers.
+(steps × seeds × batched ms + evaluation), units taken in the launcher's order by ``--workers`` workers.
 Figures depend on the machine and its load: compare ratios from one run.
 """
 from __future__ import annotations
@@ -115,7 +115,7 @@ def main() -> None:
                      one_seed / batched, total_steps, unit / 60))
 
     loads = [0.0] * max(1, args.workers)
-    for u in sorted(units, reverse=True):  # longest unit first onto the least loaded worker
+    for u in units:  # the launcher's order (the spec's methods), each unit onto the first free worker
         loads[loads.index(min(loads))] += u
     print(f"sig-table1 at scale '{args.scale}', one thread; 512×100×100 matmul: {rate:.1f} GFLOP/s")
     print(f"{'method':<14}{'MFLOP/seed-step':>16}{'bound ms':>10}{'one-seed ms':>13}{'batched ms':>12}"
