@@ -39,10 +39,13 @@ def records_frame(spec: Spec, results: Path) -> pd.DataFrame:
     """One row per record and scale it counts at: dims, seed, scale, status, flags, wall time and every metric.
 
     A record counts at every scale whose runs include its key (one run shared by two scales counts at
-    both); a record no scale asks for any more counts at the scale it was run at."""
+    both). A record no scale asks for any more counts at the scale it was run at, except in a job that
+    shares runs across scales, where it is left out (its configuration is no longer the job's)."""
     rows = []
     shared = _scales_of_keys(spec) if (spec.config or {}).get("share_runs_across_scales") else {}
     for rec in store.iter_records(results, spec.id):
+        if shared and rec["key"] not in shared:
+            continue  # a run of an older configuration of a job that shares runs: no scale asks for it
         for scale in shared.get(rec["key"], [rec.get("scale")]):
             rows.append(_record_row(spec, rec, scale))
     return pd.DataFrame(rows)

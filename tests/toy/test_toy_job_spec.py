@@ -33,7 +33,7 @@ def test_std_axis_expands_to_every_method_std_and_seed(spec):
     assert cells == {(m, s, seed) for m in ("gan", "vae", "veegan", "unrolled-gan", "sig")
                      for s in (0.2, 0.1, 0.05) for seed in range(5)}
     steps = {r.config["std"]: training_steps(r.config, r.config["std"]) for r in runs}
-    assert steps == {0.2: 20000, 0.1: 40000, 0.05: 120000}
+    assert steps == {0.2: 40000, 0.1: 80000, 0.05: 200000}
     assert len({r.key for r in runs}) == 75
 
 
