@@ -1,77 +1,129 @@
-"""Per-step cost of the five toy models of 004 Table 1 and the projected wall time of `sig-table1`.
+"""Per-step cost of the five toy models of 004 Table 1 against their matrix-product bound, and the
+projected wall time of `repro run sig-table1` (scale cpu).
 
 Run: python3 benchmarks/bench_toy_steps.py [--steps 200] [--scale cpu]
-Prints ms per training step for each model (one thread, batch and hyper-parameters from the job
-spec), the cost of one evaluation (sampling + metrics + artifacts), each cost relative to the
-plain GAN, and the projected wall time of the whole table at the chosen scale with 2 workers.
-Figures depend on the machine and on its load; compare ratios from one run.
+One thread. For each model (hyper-parameters, batch and std from the job spec):
+  bound     FLOP of one seed's training step in matrix products (torch.utils.flop_counter, forward
+            and backward) ÷ the GFLOP/s a 512×100×100 float32 product sustains here (median of rounds)
+  one-seed  ms per step of the one-seed model (repro.core.toy, nn.Linear + torch.optim.Adam), data included
+  batched   ms per seed-step of the task's loop: the job's seeds as one stacked model
+            (repro.core.toy.stacked), data sampling and the per-step divergence check included
+and the projected wall time of the cpu table: each method's seeds are one unit of work
+(steps × seeds × batched ms + evaluation), units taken in the launcher's order by ``--workers`` workers.
+Figures depend on the machine and its load: compare ratios from one run.
 """
 from __future__ import annotations
 
 import argparse
-import copy
-import tempfile
+import ctypes
+import statistics
 import time
-from pathlib import Path
 
 import torch
-import yaml
+from torch.utils.flop_counter import FlopCounterMode
 
 from repro.core.toy import build_toy_model
-from repro.data.synthetic import sample_gmm_grid
-from repro.runtime import RunContext
-from repro.tasks import gmm_modes
+from repro.core.toy.stacked import StackedToy
+from repro.data.synthetic import gmm_grid_centers, sample_gmm_grid
+from repro.metrics.modes import gmm_grid_metrics
+from repro.spec import expand, find_job
+from repro.tasks.gmm_modes import data_protocol, keep_freed_memory, training_steps
 
-SPEC = Path(__file__).resolve().parents[1] / "jobs" / "sig-table1.yaml"
+
+def matmul_rate(rounds: int = 7, reps: int = 300) -> float:
+    """GFLOP/s of a 512×100×100 float32 matrix product (one thread), median over rounds."""
+    a, b = torch.randn(512, 100), torch.randn(100, 100)
+    for _ in range(50):
+        a @ b
+    rates = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        rates.append(2 * 512 * 100 * 100 * reps / (time.perf_counter() - t0) / 1e9)
+    return statistics.median(rates)
 
 
-def merged_config(spec: dict, method: str, scale: str) -> dict:
-    def merge(a, b):
-        out = copy.deepcopy(a)
-        for k, v in (b or {}).items():
-            out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-        return out
-
-    cfg = merge(spec.get("config", {}), spec["scales"][scale].get("config", {}))
-    return merge(cfg, spec.get("method_config", {}).get(method, {}))
+def timed(fn, steps: int, rounds: int = 3) -> float:
+    """Seconds per call, best of ``rounds`` (the least disturbed by other load)."""
+    for _ in range(3):
+        fn()
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / steps)
+    return best
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=200, help="timed training steps per model")
+    ap.add_argument("--steps", type=int, default=100, help="timed training steps per model and round")
     ap.add_argument("--scale", default="cpu")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    spec = yaml.safe_load(SPEC.read_text())
-    seeds = spec["scales"][args.scale]["seeds"]
-    rows, total = [], 0.0
-    for method in spec["grid"]["methods"]:
-        cfg = merged_config(spec, method, args.scale)
+    keep_freed_memory()
+    spec = find_job("sig-table1")
+    runs = expand(spec, args.scale)
+    rate = matmul_rate()
+    rows, units = [], []
+    for method in spec.grid["methods"]:
+        group = [r.config for r in runs if r.method == method]
+        if not group:
+            continue
+        cfg = group[0]
+        data = data_protocol(cfg)
+        grid = {k: data[k] for k in ("n_per_side", "spacing", "std")}
+        seeds = [c["seed"] for c in group]
+        n = cfg["batch_size"]
+        steps = args.steps if method != "unrolled-gan" else max(10, args.steps // 4)
+
+        stacked = StackedToy(method, cfg["model"], data["std"], seeds)
+        rngs = [torch.Generator().manual_seed(s) for s in seeds]
+        data_rngs = [torch.Generator().manual_seed(s + 1) for s in seeds]
+
+        def batched_step():
+            x = torch.stack([sample_gmm_grid(n, generator=g, **grid) for g in data_rngs])
+            losses = stacked.train_step(x, rngs)
+            torch.stack(list(losses.values())).isfinite().all(0).tolist()
+
+        batched = timed(batched_step, steps) / len(seeds)
+        x = torch.stack([sample_gmm_grid(n, generator=g, **grid) for g in data_rngs])
+        with FlopCounterMode(display=False) as counter:
+            stacked.train_step(x, rngs)
+        flop = counter.get_total_flops() / len(seeds)
+
         torch.manual_seed(0)
-        gen = torch.Generator().manual_seed(0)
-        model = build_toy_model(method, cfg["model"], sigma=cfg["data"]["std"])
-        for _ in range(5):  # warm-up
-            model.train_step(sample_gmm_grid(cfg["batch_size"], generator=gen))
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            model.train_step(sample_gmm_grid(cfg["batch_size"], generator=gen))
-        per_step = (time.perf_counter() - t0) / args.steps
-        eval_cfg = {**cfg, "method": method, "seed": 0, "steps": 0}
-        with tempfile.TemporaryDirectory() as d:
-            t0 = time.perf_counter()
-            gmm_modes.run(eval_cfg, RunContext(Path(d)))
-            evaluation = time.perf_counter() - t0
-        run_time = per_step * cfg["steps"] + evaluation
-        total += run_time * seeds
-        rows.append((method, per_step * 1e3, evaluation, run_time))
-    gan_ms = rows[0][1]
-    print(f"sig-table1 at scale '{args.scale}': batch {cfg['batch_size']}, one thread, {args.steps} timed steps")
-    print(f"{'method':<14}{'ms/step':>9}{'x GAN':>8}{'eval s':>8}{'run s':>8}")
-    for method, ms, ev, rt in rows:
-        print(f"{method:<14}{ms:9.2f}{ms / gan_ms:8.2f}{ev:8.1f}{rt:8.1f}")
-    print(f"projected table wall time: {total / args.workers / 60:.1f} min "
-          f"({seeds} seeds, {args.workers} workers, no queueing overhead)")
+        plain = build_toy_model(method, cfg["model"], data["std"])
+        g = torch.Generator().manual_seed(0)
+        one_seed = timed(lambda: plain.train_step(sample_gmm_grid(n, generator=g, **grid)), steps)
+
+        t0 = time.perf_counter()  # one evaluation of every seed: sampling + metrics
+        samples = stacked.sample(cfg["eval_samples"], rngs)
+        centers = gmm_grid_centers(data["n_per_side"], data["spacing"])
+        for s in samples:
+            gmm_grid_metrics(s, centers, data["std"])
+        evaluation = time.perf_counter() - t0
+        total_steps = training_steps(cfg, data["std"])
+        evals = int(cfg.get("curve_points", 10)) + 1
+        unit = total_steps * len(seeds) * batched + evals * evaluation
+        units.append(unit)
+        bound = flop / (rate * 1e9)
+        rows.append((method, flop / 1e6, bound * 1e3, one_seed * 1e3, batched * 1e3, batched / bound,
+                     one_seed / batched, total_steps, unit / 60))
+
+    loads = [0.0] * max(1, args.workers)
+    for u in units:  # the launcher's order (the spec's methods), each unit onto the first free worker
+        loads[loads.index(min(loads))] += u
+    print(f"sig-table1 at scale '{args.scale}', one thread; 512×100×100 matmul: {rate:.1f} GFLOP/s")
+    print(f"{'method':<14}{'MFLOP/seed-step':>16}{'bound ms':>10}{'one-seed ms':>13}{'batched ms':>12}"
+          f"{'× bound':>9}{'speed-up':>10}{'steps':>8}{'unit min':>10}")
+    for r in rows:
+        print(f"{r[0]:<14}{r[1]:16.1f}{r[2]:10.3f}{r[3]:13.2f}{r[4]:12.3f}{r[5]:9.2f}{r[6]:10.2f}{r[7]:8d}{r[8]:10.1f}")
+    print(f"projected cpu-table wall time: {max(loads) / 60:.1f} min on {args.workers} worker(s) "
+          f"({sum(units) / 60:.1f} min of one core), process start-up and artifacts not included")
 
 
 if __name__ == "__main__":

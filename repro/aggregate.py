@@ -20,22 +20,49 @@ from .spec import SCALES, Spec, parse_value
 STAND_IN_MARK, UNCALIBRATED_MARK = "†", "‡"
 
 
+def _scales_of_keys(spec: Spec) -> dict[str, list[str]]:
+    """Run key -> the scales whose runs include it (several when a job shares runs across scales)."""
+    from .spec import SpecError, expand
+
+    out: dict[str, list[str]] = {}
+    for scale in spec.scales:
+        try:
+            runs = expand(spec, scale)
+        except SpecError:
+            continue
+        for r in runs:
+            out.setdefault(r.key, []).append(scale)
+    return out
+
+
 def records_frame(spec: Spec, results: Path) -> pd.DataFrame:
-    """One row per record: dims, seed, scale, status, flags, wall time and every metric."""
+    """One row per record and scale it counts at: dims, seed, scale, status, flags, wall time and every metric.
+
+    A record counts at every scale whose runs include its key (one run shared by two scales counts at
+    both). A record no scale asks for any more counts at the scale it was run at, except in a job that
+    shares runs across scales, where it is left out (its configuration is no longer the job's)."""
     rows = []
+    shared = _scales_of_keys(spec) if (spec.config or {}).get("share_runs_across_scales") else {}
     for rec in store.iter_records(results, spec.id):
-        row = {"method": rec["method"], "dataset": rec["dataset"], "seed": rec.get("seed"),
-               "scale": rec.get("scale"), "status": rec["status"], "stand_in": bool(rec.get("stand_in")),
-               "uncalibrated": bool(rec.get("uncalibrated")), "data_source": rec.get("data_source", rec["dataset"]),
-               "wall_time": rec.get("wall_time"), "key": rec["key"], "finished_at": rec.get("finished_at"),
-               "uncalibrated_metrics": tuple(rec.get("uncalibrated_metrics") or ()),
-               "footnotes": tuple(rec.get("footnotes") or ()), "feature_network": rec.get("feature_network")}
-        for axis in spec.axes:
-            row[axis] = str((rec.get("axes") or {}).get(axis))
-        for name, value in (rec.get("metrics") or {}).items():
-            row[name] = value
-        rows.append(row)
+        if shared and rec["key"] not in shared:
+            continue  # a run of an older configuration of a job that shares runs: no scale asks for it
+        for scale in shared.get(rec["key"], [rec.get("scale")]):
+            rows.append(_record_row(spec, rec, scale))
     return pd.DataFrame(rows)
+
+
+def _record_row(spec: Spec, rec: dict, scale) -> dict:
+    row = {"method": rec["method"], "dataset": rec["dataset"], "seed": rec.get("seed"),
+           "scale": scale, "status": rec["status"], "stand_in": bool(rec.get("stand_in")),
+           "uncalibrated": bool(rec.get("uncalibrated")), "data_source": rec.get("data_source", rec["dataset"]),
+           "wall_time": rec.get("wall_time"), "key": rec["key"], "finished_at": rec.get("finished_at"),
+           "uncalibrated_metrics": tuple(rec.get("uncalibrated_metrics") or ()),
+           "footnotes": tuple(rec.get("footnotes") or ()), "feature_network": rec.get("feature_network")}
+    for axis in spec.axes:
+        row[axis] = str((rec.get("axes") or {}).get(axis))
+    for name, value in (rec.get("metrics") or {}).items():
+        row[name] = value
+    return row
 
 
 def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
@@ -188,15 +215,17 @@ def dim_values(spec: Spec, dim: str) -> list[str]:
     return [str(v) for v in spec.axes[dim]]
 
 
-def cell_keys(spec: Spec) -> tuple[list[tuple], list[list[tuple]]]:
-    """(column keys, per row the (method, dataset, *axes, metric) key of each column) of the spec's table."""
+def cell_keys(spec: Spec, values: dict[str, list[str]] | None = None) -> tuple[list[tuple], list[list[tuple]]]:
+    """(column keys, per row the (method, dataset, *axes, metric) key of each column) of the spec's table.
+    ``values``: dimension -> the values to show, in order (default: all, in the spec's order)."""
     table = spec.table or {"rows": "method", "columns": ["metric"]}
     rdim, cdims = table["rows"], table["columns"]
     all_dims = [*spec.cell_dims(), "metric"]
+    values = values or {}
     fixed = {d: dim_values(spec, d)[0] for d in all_dims if d != rdim and d not in cdims}
     col_keys = [()]
     for d in cdims:
-        col_keys = [k + (v,) for k in col_keys for v in dim_values(spec, d)]
+        col_keys = [k + (v,) for k in col_keys for v in values.get(d, dim_values(spec, d))]
     rows = [[tuple(dict(fixed, **dict(zip(cdims, ck)), **{rdim: rv})[d] for d in all_dims) for ck in col_keys]
             for rv in dim_values(spec, rdim)]
     return col_keys, rows
@@ -208,11 +237,12 @@ def _label(spec: Spec, dim: str, value: str) -> str:
     return value
 
 
-def layout(spec: Spec, cells: dict) -> tuple[list[str], list[list[str]], list[tuple]]:
-    """Rows × (column groups × {reproduced, paper}) of strings, as the spec's `table` lays them out."""
+def layout(spec: Spec, cells: dict, values: dict[str, list[str]] | None = None) -> tuple[list[str], list[list[str]], list[tuple]]:
+    """Rows × (column groups × {reproduced, paper}) of strings, as the spec's `table` lays them out
+    (``values``: as :func:`cell_keys`)."""
     table = spec.table or {"rows": "method", "columns": ["metric"]}
     rdim, cdims = table["rows"], table["columns"]
-    col_keys, row_keys = cell_keys(spec)
+    col_keys, row_keys = cell_keys(spec, values)
     papers = paper_lookup(spec)
     header = [_label(spec, rdim, rdim) if rdim != "metric" else ""]
     groups = []
@@ -244,6 +274,113 @@ def _best_over_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
              "from that setting. Chosen:"]
     lines += [f"{' / '.join(str(r[d]) for d in spec.cell_dims())}: {r['selected']} (best of {r['n_settings']}; "
               f"{r['n_diverged_all']} diverged runs among them)" for r in rows]
+    return lines
+
+
+LEAD_CAP = 10.0  # a disagreement counts at most this many combined standard deviations
+
+
+def lead_scores(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, tuple[float, int, bool]]:
+    """``table.lead``: per value of its axis, how far the ``methods``' reproduced means lie from the paper's:
+    the mean over (method, metric) cells with a paper value of |repro mean − paper mean| / sqrt(paper sd² +
+    repro sd²) (0 when both means agree exactly, capped at LEAD_CAP; the paper's ± is a standard
+    deviation). Returns value -> (score, cells scored, complete: every cell had a reproduced mean)."""
+    lead = (spec.table or {}).get("lead")
+    if not lead or summary.empty:
+        return {}
+    axis, methods = lead["axis"], [str(m) for m in lead["methods"]]
+    papers = paper_lookup(spec)
+    sub = summary[summary.scale == scale]
+    dims = spec.cell_dims()
+    out = {}
+    for value in dim_values(spec, axis):
+        zs, complete = [], True
+        for _, row in sub[(sub[axis].astype(str) == value) & sub.method.astype(str).isin(methods)].iterrows():
+            key = tuple(str(row[d]) for d in dims)
+            for metric in spec.metric_names:
+                pm, psd = parse_value(papers.get(key + (metric,)))
+                if pm is None:
+                    continue
+                n, mean, sd = row[f"{metric}__n"], row[f"{metric}__mean"], row[f"{metric}__std"]
+                if not n:
+                    complete = False
+                    continue
+                sd = 0.0 if math.isnan(sd) else sd
+                gap, scale_ = abs(mean - pm), math.hypot(psd or 0.0, sd)
+                zs.append(0.0 if gap == 0 else min(LEAD_CAP, gap / scale_) if scale_ > 0 else LEAD_CAP)
+        expected = len(methods) * len(spec.metric_names)
+        if zs:
+            out[value] = (sum(zs) / len(zs), len(zs), complete and len(zs) >= expected)
+    return out
+
+
+def leading_value(scores: dict[str, tuple[float, int, bool]]) -> str | None:
+    """The best-agreeing value among those scored on every cell (else among all scored)."""
+    pool = {v: s for v, s in scores.items() if s[2]} or scores
+    return min(pool, key=lambda v: pool[v][0]) if pool else None
+
+
+def _scored_scale(summary: pd.DataFrame, scale: str) -> str:
+    """The leading value is chosen on the records of the scale with the most of them (the paper scale's
+    sweep over the axis, when it has run), whichever scale's table is being written."""
+    counts = summary.groupby("scale")["n"].sum() if not summary.empty else {}
+    return max(counts.index, key=lambda s: (counts[s], s == scale)) if len(counts) else scale
+
+
+def _lead_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
+    lead = (spec.table or {}).get("lead")
+    scored = _scored_scale(summary, scale) if lead else scale
+    scores = lead_scores(spec, summary, scored)
+    if not scores:
+        return []
+    axis, best = lead["axis"], leading_value(scores)
+    ran = sorted(set(summary[summary.scale == scale][axis].astype(str)))
+    note = "" if scored == scale else f" (scored on the `{scored}` scale's records; this scale ran {axis} {', '.join(ran)})"
+    parts = [f"{v}: {s:.2f}{'' if ok else f' (only {n} cells)'}" for v, (s, n, ok) in
+             sorted(scores.items(), key=lambda kv: kv[1][0])]
+    lines = [f"Leading {axis}: {best}, the {axis} at which the baselines ({', '.join(map(str, lead['methods']))}; "
+             f"never the paper's own method) agree best with the paper. Rule: mean over their (method, metric) cells "
+             f"of |repro mean − paper mean| / sqrt(paper sd² + repro sd²), capped at {LEAD_CAP:g}; lower is better. "
+             f"Scores: {'; '.join(parts)}{note}."]
+    for name, sc in spec.scales.items():  # a scale that runs one value of the axis should run the leading one
+        sub_axes = ((sc.get("grid") or {}).get("axes") or {}).get(axis)
+        if sub_axes and len(sub_axes) == 1 and str(sub_axes[0]) != best and name != "smoke":
+            lines.append(f"Scale `{name}` runs {axis} {sub_axes[0]}, but the records now lead with {best}: set "
+                         f"scales.{name}.grid.axes.{axis} to [{best}] in jobs/{spec.id}.yaml.")
+    return lines + _claim_lines(spec, summary, scale)
+
+
+def _claim_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
+    """``table.claims``: each claim checked on the means at every value of the lead axis."""
+    claims = (spec.table or {}).get("claims") or []
+    lead = (spec.table or {}).get("lead") or {}
+    axis = lead.get("axis")
+    if not claims or not axis:
+        return []
+    sub = summary[summary.scale == scale]
+    direction = {m["name"]: m["direction"] for m in spec.metrics}
+    fmt = {m["name"]: m.get("format", ".2f") for m in spec.metrics}
+    lines = []
+    for c in claims:
+        held, failed = [], []
+        for value in dim_values(spec, axis):
+            at = sub[(sub[axis].astype(str) == value) & (sub[f"{c['metric']}__n"] > 0)]
+            row = at[at.method.astype(str) == str(c["method"])]
+            if row.empty:
+                continue
+            mean = float(row[f"{c['metric']}__mean"].iloc[0])
+            ok = ("min" not in c or mean >= c["min"]) and ("max" not in c or mean <= c["max"])
+            if c.get("best"):
+                others = at[f"{c['metric']}__mean"]
+                ok = ok and mean == (others.max() if direction[c["metric"]] == "higher" else others.min())
+            (held if ok else failed).append(f"{value} ({format(mean, fmt[c['metric']])})")
+        if held or failed:
+            test = " and ".join(x for x in (f"mean ≥ {c['min']:g}" if "min" in c else "",
+                                            f"mean ≤ {c['max']:g}" if "max" in c else "",
+                                            "best of all methods" if c.get("best") else "") if x)
+            verdict = f"holds at {axis} {', '.join(held)}" if held else f"holds at no {axis}"
+            lines.append(f"Claim \"{c['text']}\" ({c['metric']} {test}): {verdict}"
+                         + (f"; not at {', '.join(failed)}." if failed else "."))
     return lines
 
 
@@ -285,9 +422,29 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
         lines += sorted({f for fs in sub.footnotes for f in fs})
     if spec.best_over and not sub.empty:
         lines += _best_over_lines(spec, sub)
+    lines += _lead_lines(spec, summary, scale)
+    shown = table_values(spec, summary, scale)
+    for axis, vals in shown.items():
+        missing = [v for v in dim_values(spec, axis) if v not in vals]
+        if missing:
+            lines.append(f"{axis} {', '.join(missing)}: no runs at this scale (other scales: `repro run {spec.id} --scale paper`).")
     lines += [f"Scale note: {x}" for x in sc.get("notes", []) or []]
     lines += [f"Protocol: {x}" for x in spec.deviations or []]
     return lines
+
+
+def table_values(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, list[str]]:
+    """For a job with ``table.lead``: its axis' values that have records at ``scale``, the leading one first."""
+    lead = (spec.table or {}).get("lead")
+    if not lead or summary.empty:
+        return {}
+    axis = lead["axis"]
+    sub = summary[summary.scale == scale]
+    present = [v for v in dim_values(spec, axis) if (sub[axis].astype(str) == v).any()]
+    best = leading_value(lead_scores(spec, summary, _scored_scale(summary, scale)))
+    if best in present:
+        present = [best] + [v for v in present if v != best]
+    return {axis: present} if present else {}
 
 
 def render_markdown(spec: Spec, results: Path) -> str:
@@ -297,7 +454,7 @@ def render_markdown(spec: Spec, results: Path) -> str:
     if not scales:
         parts += ["No records yet: `repro run " + spec.id + "`.", ""]
     for scale in scales:
-        header, body, _ = layout(spec, build_cells(spec, summary, scale))
+        header, body, _ = layout(spec, build_cells(spec, summary, scale), table_values(spec, summary, scale))
         parts += [f"## Scale `{scale}`", "", tabulate(body, headers=header, tablefmt="github", disable_numparse=True), ""]
         parts += [f"- {line}" for line in footer(spec, summary, scale)] + [""]
     return "\n".join(parts)
@@ -323,7 +480,7 @@ def render_latex(spec: Spec, results: Path) -> str:
     scales = [s for s in SCALES[::-1] if not summary.empty and s in set(summary.scale)]
     out = [f"% {spec.title} -- generated by `repro tables {spec.id}`; do not edit by hand"]
     for scale in scales:
-        header, body, groups = layout(spec, build_cells(spec, summary, scale))
+        header, body, groups = layout(spec, build_cells(spec, summary, scale), table_values(spec, summary, scale))
         cols = pd.MultiIndex.from_tuples([(_tex_escape(" / ".join(g)), sub) for g in groups for sub in ("repro.", "paper")])
         frame = pd.DataFrame([[_tex_cell(c) for c in line[1:]] for line in body], columns=cols,
                              index=pd.Index([_tex_escape(line[0]) for line in body], name=_tex_escape(header[0]) or None))

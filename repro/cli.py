@@ -56,6 +56,20 @@ def cmd_show(args) -> int:
     return 0
 
 
+def _filter_axes(spec, runs, wanted):
+    """Keep the runs whose axes match ``--axis NAME=V1,V2`` (each value as the spec prints it)."""
+    for item in wanted or []:
+        name, _, values = item.partition("=")
+        if name not in spec.axes or not values:
+            raise SpecError(f"--axis {item}: expected NAME=VALUE[,VALUE] with NAME one of {', '.join(spec.axes) or '(no axes)'}")
+        keep = set(values.split(","))
+        unknown = keep - {str(v) for v in spec.axes[name]}
+        if unknown:
+            raise SpecError(f"--axis {item}: {', '.join(sorted(unknown))} not in {name} ({', '.join(map(str, spec.axes[name]))})")
+        runs = [r for r in runs if str(dict(r.axes).get(name)) in keep]
+    return runs
+
+
 def cmd_run(args) -> int:
     from .launch import launch, progress_iter
 
@@ -64,6 +78,7 @@ def cmd_run(args) -> int:
     if chosen:
         args.scale = _choose_scale(spec, args.device)
     runs = expand(spec, args.scale, _split(args.method), _split(args.dataset), args.seeds)
+    runs = _filter_axes(spec, runs, args.axis)
     if chosen:
         _say_scale(spec, args.scale, runs)
     status = {r.key: store.run_status(args.results, spec.id, r.key) for r in runs}
@@ -108,7 +123,8 @@ def cmd_run(args) -> int:
     outcomes = launch([r.config for r in todo], args.results, executor=args.executor, workers=args.workers,
                       slurm=slurm, wait=args.wait or args.executor != "slurm", device=args.device, force=args.force,
                       **local)
-    progress_iter(outcomes, len(todo), f"{spec.id} ({args.executor})", on_outcome)
+    folders = {r.key: store.run_dir(args.results, spec.id, r.key) for r in todo}
+    progress_iter(outcomes, len(todo), f"{spec.id} ({args.executor})", on_outcome, folders=folders)
     wall = time.perf_counter() - t0
     summary = ", ".join(f"{counts[k]} {k}" for k in ("ok", "diverged", "failed", "submitted", "queued", "locked", "corrupt")
                         if counts[k])
@@ -223,6 +239,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     s.add_argument("--dataset", action="append", help="only these datasets (name or unique prefix; repeat or comma-separate)")
     s.add_argument("--method", action="append", help="only these methods")
     s.add_argument("--seeds", type=int, help="number of seeds (default: the scale's)")
+    s.add_argument("--axis", action="append", metavar="NAME=V1,V2", help="only these values of a grid axis")
     s.add_argument("--scale", choices=SCALES, default=None,
                    help="default: paper where a GPU is present, else cpu")
     s.add_argument("--executor", choices=("debug", "local", "slurm"), default="local")

@@ -38,9 +38,21 @@ class WorkerCall(submitit.helpers.Checkpointable):
 
     target = "repro.worker:execute"
 
-    def __call__(self, cfg: dict, results: str, **options) -> dict:
-        module, name = self.target.split(":")
+    def __call__(self, cfg: dict | list[dict], results: str, **options) -> dict | list[dict]:
+        module, name = (self.group_target if isinstance(cfg, list) else self.target).split(":")
         return getattr(importlib.import_module(module), name)(cfg, results, **options)
+
+    group_target = "repro.worker:execute_group"
+
+
+def seed_groups(cfgs: list[dict]) -> list[list[dict]]:
+    """Units of work: runs whose config says ``batch_seeds: true`` and that differ only in their seed
+    form one unit (the worker trains them together); every other run is a unit of its own."""
+    units: dict[str, list[dict]] = {}
+    for i, cfg in enumerate(cfgs):
+        ident = run_key({k: v for k, v in cfg.items() if k != "seed"}) if cfg.get("batch_seeds") else f"run {i}"
+        units.setdefault(ident, []).append(cfg)
+    return list(units.values())
 
 
 @dataclass
@@ -110,33 +122,34 @@ def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: in
     ex = make_executor(executor, folder, workers, slurm)
     call = WorkerCall()
     results = str(results)
-    if executor == "debug":
-        for cfg in cfgs:
-            yield _outcome(cfg, ex.submit(call, cfg, results, **worker_options))
-        return
     if executor == "slurm":
         yield from _launch_slurm(ex, call, cfgs, Path(results), wait, poll_s, worker_options)
+        return
+    units = [u if len(u) > 1 else u[0] for u in seed_groups(cfgs)]
+    if executor == "debug":
+        for unit in units:
+            yield from _outcomes(unit, ex.submit(call, unit, results, **worker_options))
         return
     else:  # local: at most `workers` subprocesses at a time, sharing the cores (and the GPUs)
         worker_options.setdefault("num_threads", max(1, (os.cpu_count() or 1) // max(1, workers)))
         gpus = local_gpus(worker_options.get("device", "cpu"), worker_options.pop("gpus", None))
         if gpus:
-            print(gpu_sharing_note(gpus, workers, len(cfgs)), file=sys.stderr, flush=True)
-        queue, pending, free = list(cfgs), [], list(range(max(1, workers)))
+            print(gpu_sharing_note(gpus, workers, len(units)), file=sys.stderr, flush=True)
+        queue, pending, free = units, [], list(range(max(1, workers)))
         while queue or pending:
             while queue and free:
-                cfg, slot = queue.pop(0), free.pop(0)
+                unit, slot = queue.pop(0), free.pop(0)
                 options = dict(worker_options)
                 if gpus:  # worker slot i always gets GPU i mod #GPUs: round-robin, one process per slot
                     options.update(visible_gpus=gpus[slot % len(gpus)], device="cuda")
-                pending.append((cfg, ex.submit(call, cfg, results, **options), slot))
+                pending.append((unit, ex.submit(call, unit, results, **options), slot))
             while not any(job.done() for _, job, _ in pending):
                 time.sleep(poll_s)
             for item in [p for p in pending if p[1].done()]:
                 pending.remove(item)
                 free.append(item[2])
                 free.sort()
-                yield _outcome(item[0], item[1])
+                yield from _outcomes(item[0], item[1])
         return
 
 
@@ -169,6 +182,21 @@ def gpu_sharing_note(gpus: list[str], workers: int, runs: int) -> str:
     return note
 
 
+def _outcomes(unit: dict | list[dict], job) -> Iterator[Outcome]:
+    """One Outcome per run of a unit (a single config, or a group run together)."""
+    if not isinstance(unit, list):
+        yield _outcome(unit, job)
+        return
+    try:
+        outs = job.result()
+    except Exception:  # the process itself crashed: every run of the group gets the crash's outcome
+        for cfg in unit:
+            yield _outcome(cfg, job)
+        return
+    for cfg, out in zip(unit, outs):
+        yield Outcome(cfg, out["status"], out.get("error"), out.get("wall_time"))
+
+
 def _outcome(cfg: dict, job) -> Outcome:
     try:
         out = job.result()
@@ -180,20 +208,71 @@ def _outcome(cfg: dict, job) -> Outcome:
     return Outcome(cfg, out["status"], out.get("error"), out.get("wall_time"))
 
 
-def progress_iter(outcomes: Iterator[Outcome], total: int, desc: str, on_outcome: Callable[[Outcome], None]) -> None:
-    """A tqdm bar on a terminal; one line per finished run otherwise (logs, CI, Slurm)."""
+def run_fraction(folder: Path) -> float:
+    """How far an unfinished run is, from the ``progress.json`` its worker keeps (0 when there is none;
+    1 once its record is written, before the launcher hears of it)."""
+    if (Path(folder) / store.RECORD).exists():
+        return 1.0
+    try:
+        p = json.loads((Path(folder) / store.PROGRESS).read_text())
+        return min(1.0, max(0.0, p["step"] / p["total"])) if p.get("total") else 0.0
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def progress_iter(outcomes: Iterator[Outcome], total: int, desc: str, on_outcome: Callable[[Outcome], None],
+                  folders: dict[str, Path] | None = None, every_s: float = 1.0) -> None:
+    """A tqdm bar on a terminal; one line per finished run otherwise (logs, CI, Slurm).
+
+    ``folders`` (run key -> run folder): the bar also moves while runs train, by the fraction of its
+    steps each unfinished run has done (its worker's ``progress.json``); without a terminal a line
+    with that count is printed every minute."""
+    import threading
+
     from tqdm.auto import tqdm
 
     tty = sys.stderr.isatty()
-    with tqdm(total=total, desc=desc, unit="run", disable=not tty) as bar:
-        for i, outcome in enumerate(outcomes, 1):
-            on_outcome(outcome)
-            bar.update(1)
-            if not tty:
-                took = f" ({outcome.wall_time:.0f} s)" if outcome.wall_time else ""
-                cfg = outcome.cfg
-                print(f"[{i}/{total}] {outcome.status}: {cfg['method']} · {cfg['dataset']} · seed {cfg['seed']}{took}",
-                      file=sys.stderr, flush=True)
+    finished: set[str] = set()
+    lock, stop = threading.Lock(), threading.Event()
+    t0 = time.monotonic()
+
+    seen: dict[str, float] = {}  # never backwards: a run's fraction only grows
+
+    def partial() -> float:
+        for k, f in (folders or {}).items():
+            if k not in finished:
+                seen[k] = max(seen.get(k, 0.0), run_fraction(f))
+        return sum(v for k, v in seen.items() if k not in finished)
+
+    with tqdm(total=total, desc=desc, unit="run", disable=not tty,
+              bar_format="{l_bar}{bar}| {n:.1f}/{total} runs [{elapsed}<{remaining}]") as bar:
+        def tick() -> None:
+            last_line = time.monotonic()
+            while not stop.wait(every_s):
+                with lock:
+                    bar.n = len(finished) + partial()
+                    bar.refresh()
+                    if not tty and time.monotonic() - last_line >= 60:
+                        last_line = time.monotonic()
+                        print(f"[{bar.n:.1f}/{total} runs, {time.monotonic() - t0:.0f} s]", file=sys.stderr, flush=True)
+
+        ticker = threading.Thread(target=tick, daemon=True) if folders else None
+        if ticker:
+            ticker.start()
+        try:
+            for i, outcome in enumerate(outcomes, 1):
+                on_outcome(outcome)
+                with lock:
+                    finished.add(run_key(outcome.cfg))
+                    bar.n = len(finished) + partial()
+                    bar.refresh()
+                if not tty:
+                    took = f" ({outcome.wall_time:.0f} s)" if outcome.wall_time else ""
+                    cfg = outcome.cfg
+                    print(f"[{i}/{total}] {outcome.status}: {cfg['method']} · {cfg['dataset']} · seed {cfg['seed']}{took}",
+                          file=sys.stderr, flush=True)
+        finally:
+            stop.set()
 
 
 # ----------------------------------------------------------------------------- Slurm (issue 9)

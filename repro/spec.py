@@ -46,8 +46,10 @@ METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), 
 # table.best_over: axes a cell is optimised over (003 Table 1 reports "the optimal learning rate
 # combinations"): each cell shows the setting whose mean `best_by` metric is best, all its metrics with it.
 # table.reference: methods shown for reference (003's "Real data" row), never bolded as the best.
+# table.lead: {axis, methods}: the axis value whose `methods` agree best with the paper's values leads the
+# table (repro.aggregate.lead_scores); table.claims: the paper's claims, checked per value of that axis.
 TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False), "best_over": (list, False),
-         "best_by": (str, False), "reference": (list, False)}
+         "best_by": (str, False), "reference": (list, False), "lead": (dict, False), "claims": (list, False)}
 FIGURE = {"plot": (str, True), "caption": (str, False)}
 
 
@@ -298,7 +300,12 @@ class Run:
 
 
 def run_key(config: dict) -> str:
-    """Stable identity of a fully resolved configuration (key order and YAML layout don't matter)."""
+    """Stable identity of a fully resolved configuration (key order and YAML layout don't matter).
+
+    A job whose config says ``share_runs_across_scales: true`` leaves the scale out: a run configured
+    identically at two scales is one run, computed once (the aggregator counts it at both)."""
+    if config.get("share_runs_across_scales"):
+        config = {k: v for k, v in config.items() if k != "scale"}
     blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 RECORD = "record.json"
+PROGRESS = "progress.json"  # step / total of a run still training, for the launcher's progress bar
 DONE = ("ok", "diverged")  # statuses that count as computed; `failed` runs are retried
 
 

@@ -254,11 +254,11 @@ _SPECS = [
            values="{0, 1}", splits=("train", "test"), num_classes=10, stand_in=True,
            stand_in_for=("binarized-mnist", "binarized-mnist-labelled"), loader=_binarized_digits),
     # ---- synthetic sets (exact generative processes of the seeds)
-    _synthetic("gmm-grid", 2, "R^2", "5×5 grid of Gaussians, spacing 2, std 0.05 (004 §5.2)",
+    _synthetic("gmm-grid", 2, "R^2", "5×5 grid of Gaussians (004 §5.2, which states neither spacing nor std); default centres {-4..4}² 2 apart, std 0.05 (PacGAN); sig-table1 grids the std",
                synthetic.sample_gmm_grid),
     _synthetic("gmm-uneven", 2, "R^2", "5×5 grid, columns 1/3/5 twice as likely as 2/4 (004 Fig. 3a)",
                synthetic.sample_gmm_uneven),
-    _synthetic("gmm-ring", 2, "R^2", "8 Gaussians on a ring of radius 2, std 0.02 (004 Fig. 1h-j)",
+    _synthetic("gmm-ring", 2, "R^2", "8 Gaussians on a ring of radius 2 (004 Fig. 1h-j, no parameters stated); default std 0.02 (Metz et al.); sig-fig1 uses 0.1",
                synthetic.sample_gmm_ring),
     _synthetic("ring-noise", 2, "R^2", "uniform ring of radius 2 + N(0, 0.1²) noise (004 Fig. 1c-e)",
                synthetic.sample_ring_noise),

@@ -1,30 +1,39 @@
-"""Task of 004 Table 1: train one toy model on the 5×5 Gaussian grid, then count captured modes.
+"""Task of 004 Table 1: train toy models on the 5×5 Gaussian grid, then count captured modes.
 
-``run(cfg, ctx)`` reads:
+``run_group(cfgs, ctxs)`` trains runs that differ only in their seed together, as one stacked model
+(``repro.core.toy.stacked``: each seed's own initial weights, its own latent-noise and data generators,
+its own Adam moments), and returns one result per run; ``run(cfg, ctx)`` is the one-run case. Each run
+checkpoints its own seed (weights, Adam moments, generator states, evaluation curve) through its own
+``RunContext``, so an interrupted group resumes to the same records.
+
+Config read:
   cfg['method'] / cfg['recipe']['family']  which model (repro.core.toy.FAMILIES)
-  cfg['seed']                              seeds torch/numpy/random and the data stream
-  cfg['data']        {n_per_side, spacing, std}  (004 gives neither spacing nor std; PacGAN's defaults)
+  cfg['seed']                              the run's seed (initial weights, noise and data streams)
+  cfg['std']         component std (the job's grid axis; 004 states none); else cfg['data']['std']
+  cfg['data']        {n_per_side, spacing}  (004 states neither)
   cfg['model']       hyper-parameters passed to the model (see repro/core/toy)
-  cfg['steps'], cfg['batch_size']          training length and data batch size
-  cfg['eval_samples']                      samples for the metrics (004 §5.2: 50,000)
-  cfg['metric']      optional {threshold: 3, min_count: 1000} (004 §5.2)
+  cfg['steps']       training steps: an integer, or a mapping std -> steps
+  cfg['lr_decay']    optional {at: 0.9, factor: 0.1}: every learning rate × factor after that fraction
+  cfg['curve_points'] evaluations along training, recorded as the run's curve (default 10)
+  cfg['batch_size'], cfg['eval_samples'], cfg['metric'] {threshold: 3, min_count: 1000} (004 §5.2)
   cfg['plot_samples'], cfg['saved_samples']  sizes of samples.png (2,500) and samples.pt (for 004 Fig. 2)
-and returns {"metrics": {modes, hq, kl}, "steps", "notes"}. Checkpoints hold the model, its
-optimisers, the step and the data generator's state; ``RunContext`` adds every global RNG state,
-so an interrupted run resumes to the same final numbers.
+and returns {"metrics": {modes, hq, kl}, "steps", "curve", "notes"} per run.
 """
 from __future__ import annotations
 
+import ctypes
+import math
 
 import torch
 
-from repro.core.toy import build_toy_model
+from repro.core.toy.stacked import StackedToy
 from repro.data.synthetic import gmm_grid_centers, sample_gmm_grid
 from repro.metrics.modes import gmm_grid_metrics
-from repro.runtime import Diverged, seed_everything
+from repro.runtime import Diverged
 
 DATA_DEFAULTS = {"n_per_side": 5, "spacing": 2.0, "std": 0.05}
 PROGRESS_EVERY = 100
+DATA_STREAM = 1_000_003  # data generator seed = run seed + this; noise generator seed = run seed
 
 
 def _family(cfg: dict) -> str:
@@ -39,6 +48,48 @@ def _require(cfg: dict, key: str, kind=int, minimum: int = 1):
     if not isinstance(value, kind) or value < minimum:
         raise ValueError(f"gmm_modes: '{key}' must be an integer >= {minimum}, got {value!r}")
     return value
+
+
+def data_protocol(cfg: dict) -> dict:
+    """{n_per_side, spacing, std}: the grid axis ``std`` overrides ``data.std``."""
+    data = {**DATA_DEFAULTS, **(cfg.get("data") or {})}
+    if cfg.get("std") is not None:
+        data["std"] = float(cfg["std"])
+    if not data["std"] > 0:
+        raise ValueError(f"gmm_modes: component std must be positive, got {data['std']!r}")
+    return data
+
+
+def training_steps(cfg: dict, std: float) -> int:
+    """``steps`` as an integer, or looked up by the component std in a mapping std -> steps."""
+    if "steps" not in cfg:
+        _require(cfg, "steps")  # the one-line message naming the missing key
+    steps = cfg["steps"]
+    if isinstance(steps, dict):
+        hits = [v for k, v in steps.items() if math.isclose(float(k), std)]
+        if not hits:
+            raise ValueError(f"gmm_modes: 'steps' has no entry for std {std} (entries: {', '.join(map(str, steps))})")
+        steps = hits[0]
+    return _require({"steps": steps}, "steps", minimum=0)
+
+
+def lr_scale(step: int, steps: int, decay: dict | None) -> float:
+    """Learning-rate factor at ``step`` (1-based): 1, then ``factor`` for steps after ``at``·steps."""
+    if not decay:
+        return 1.0
+    return float(decay.get("factor", 0.1)) if step > float(decay.get("at", 0.9)) * steps else 1.0
+
+
+def keep_freed_memory() -> None:
+    """glibc: keep freed blocks in the heap instead of returning them to the OS, so the step's
+    megabyte-sized temporaries are not page-faulted in afresh every step (thousands of faults per
+    Unrolled GAN step otherwise). No effect elsewhere."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
 def save_scatter(samples: torch.Tensor, centers: torch.Tensor, path, title: str) -> None:
@@ -63,41 +114,132 @@ def save_scatter(samples: torch.Tensor, centers: torch.Tensor, path, title: str)
 
 
 def run(cfg: dict, ctx) -> dict:
-    steps = _require(cfg, "steps", minimum=0)
-    batch_size = _require(cfg, "batch_size")
-    eval_samples = _require(cfg, "eval_samples")
-    data = {**DATA_DEFAULTS, **(cfg.get("data") or {})}
-    metric = {"threshold": 3.0, "min_count": 1000, **(cfg.get("metric") or {})}
-    family = _family(cfg)
-    seed = int(cfg.get("seed", 0))
+    out = run_group([cfg], [ctx])[0]
+    if isinstance(out, Exception):
+        raise out
+    return out
 
-    seed_everything(seed)
-    data_rng = torch.Generator().manual_seed(seed + 1_000_003)  # data stream separate from model noise
-    model = build_toy_model(family, cfg.get("model"), sigma=data["std"], device=ctx.device)
-    start = ctx.resume_training(model.load_state, data_rng)
+
+def _without_seed(cfg: dict) -> dict:
+    return {k: v for k, v in cfg.items() if k != "seed"}
+
+
+def run_group(cfgs: list[dict], ctxs: list) -> list:
+    """Train runs that differ only in their seed together; one result (or a :class:`Diverged`) per run."""
+    if len(cfgs) != len(ctxs) or not cfgs:
+        raise ValueError("gmm_modes.run_group: one RunContext per config, at least one")
+    if any(_without_seed(c) != _without_seed(cfgs[0]) for c in cfgs):
+        raise ValueError("gmm_modes.run_group: the configs of a group may differ only in 'seed'")
+    seeds = [int(c.get("seed", 0)) for c in cfgs]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"gmm_modes.run_group: seeds repeat in {seeds}")
+    cfg = cfgs[0]
+    data = data_protocol(cfg)
+    steps = training_steps(cfg, data["std"])
+    _require(cfg, "batch_size")
+    _require(cfg, "eval_samples")
+    keep_freed_memory()
+    states = [ctx.load_checkpoint() for ctx in ctxs]
+    at = [int(st["step"]) if st else 0 for st in states]
+    if len(set(at)) > 1:  # seeds checkpointed at different steps (a kill between their writes): apart
+        out: list = [None] * len(cfgs)
+        for step in sorted(set(at)):
+            idx = [i for i, a in enumerate(at) if a == step]
+            for i, res in zip(idx, _train(cfg, [cfgs[i] for i in idx], [ctxs[i] for i in idx],
+                                          [states[i] for i in idx], data, steps)):
+                out[i] = res
+        return out
+    return _train(cfg, cfgs, ctxs, states, data, steps)
+
+
+def _evaluate(model: StackedToy, seeds: list[int], step: int, n: int, centers, data, metric) -> tuple:
+    """Metrics of every seed on ``n`` fresh samples (generator seeded by (seed, step): no training stream used)."""
+    rngs = [torch.Generator().manual_seed(7_919 * (seed + 1) + step) for seed in seeds]
+    was = model.training
+    model.eval()
+    samples = model.sample(n, rngs).cpu()
+    model.train(was)
+    out = []
+    for s in samples:
+        if not torch.isfinite(s).all():
+            out.append(None)
+            continue
+        m = gmm_grid_metrics(s, centers, data["std"], threshold=metric["threshold"], min_count=metric["min_count"])
+        out.append({k: float(v) for k, v in m.items()})
+    return samples, out
+
+
+def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
+    family = _family(cfg)
+    seeds = [int(c.get("seed", 0)) for c in cfgs]
+    batch_size, eval_samples = cfg["batch_size"], cfg["eval_samples"]
+    metric = {"threshold": 3.0, "min_count": 1000, **(cfg.get("metric") or {})}
+    decay = cfg.get("lr_decay")
+    points = int(cfg.get("curve_points", 10))
+    every = max(1, steps // points) if points > 0 and steps > 0 else 0
+    centers = gmm_grid_centers(data["n_per_side"], data["spacing"])
+    grid = {k: data[k] for k in ("n_per_side", "spacing", "std")}
+
+    device = ctxs[0].device
+    model = StackedToy(family, cfg.get("model"), sigma=data["std"], seeds=seeds, device=device)
+    noise_rngs = [torch.Generator().manual_seed(seed) for seed in seeds]
+    data_rngs = [torch.Generator().manual_seed(seed + DATA_STREAM) for seed in seeds]
+    curves: list[list[dict]] = [[] for _ in seeds]
+    diverged: list[int | None] = [None] * len(seeds)
+    start = 0
+    if states[0] is not None:
+        model.load_seed_states([st["model"] for st in states])
+        for i, st in enumerate(states):
+            noise_rngs[i].set_state(st["noise_rng"])
+            data_rngs[i].set_state(st["data_rng"])
+            curves[i], diverged[i] = st["curve"], st["diverged"]
+        start = int(states[0]["step"])
+    progress = ctxs[0].progress
+    checkpoint_every = ctxs[0].checkpoint_every
 
     for step in range(start + 1, steps + 1):
-        x = sample_gmm_grid(batch_size, generator=data_rng, **data)
-        losses = model.train_step(x.to(ctx.device))
-        ctx.after_step(step, steps, losses, model.state, data_rng, PROGRESS_EVERY, label=f"{family}: ")
+        x = torch.stack([sample_gmm_grid(batch_size, generator=g, **grid) for g in data_rngs])
+        losses = model.train_step(x, noise_rngs, lr_scale(step, steps, decay))
+        finite = torch.stack(list(losses.values())).isfinite().all(0).tolist()
+        for i, ok in enumerate(finite):
+            if not ok and diverged[i] is None:
+                diverged[i] = step
+        if step % PROGRESS_EVERY == 0 or step == steps:
+            alive = [i for i in range(len(seeds)) if diverged[i] is None]
+            progress(step, steps, **{k: float(v[alive].mean()) if alive else float("nan") for k, v in losses.items()})
+        if every and (step % every == 0 or step == steps) and step != steps:
+            _, ms = _evaluate(model, seeds, step, eval_samples, centers, data, metric)
+            for i, m in enumerate(ms):
+                if m is not None and diverged[i] is None:
+                    curves[i].append({"step": step, **m})
+        if checkpoint_every and step % checkpoint_every == 0 and step < steps:
+            for i, ctx in enumerate(ctxs):
+                ctx.save_checkpoint({"model": model.seed_state(i), "noise_rng": noise_rngs[i].get_state(),
+                                     "data_rng": data_rngs[i].get_state(), "step": step,
+                                     "curve": curves[i], "diverged": diverged[i]})
 
-    model.eval()
-    samples = model.sample(eval_samples).cpu()
-    if not torch.isfinite(samples).all():
-        raise Diverged(f"{family}: generated samples contain NaN or inf")
-    centers = gmm_grid_centers(data["n_per_side"], data["spacing"])
-    metrics = gmm_grid_metrics(samples, centers, data["std"], threshold=metric["threshold"],
-                               min_count=metric["min_count"])
-    metrics = {k: float(v) for k, v in metrics.items()}
-
-    n_plot = min(int(cfg.get("plot_samples", 2500)), eval_samples)
-    n_saved = min(int(cfg.get("saved_samples", 5000)), eval_samples)
-    save_scatter(samples[:n_plot], centers, ctx.artifact("samples.png"),
-                 f"{cfg.get('method', family)} · seed {seed} · {int(metrics['modes'])} modes")
-    torch.save({"samples": samples[:n_saved].clone(), "centers": centers, "method": cfg.get("method", family),
-                "seed": seed, "std": data["std"]}, ctx.artifact("samples.pt"))
-    notes = [f"{family}: {steps} steps of batch {batch_size}; metrics on {eval_samples} samples "
-             f"(threshold {metric['threshold']} std, mode when > {metric['min_count']} high-quality samples)"]
-    if start:
-        notes.append(f"resumed from checkpoint at step {start}")
-    return {"metrics": metrics, "steps": steps, "notes": notes}
+    samples, final = _evaluate(model, seeds, steps, eval_samples, centers, data, metric)
+    results: list = []
+    for i, (c, ctx) in enumerate(zip(cfgs, ctxs)):
+        if diverged[i] is not None:
+            results.append(Diverged(f"{family}: non-finite loss at step {diverged[i]}", step=diverged[i]))
+            continue
+        if final[i] is None:
+            results.append(Diverged(f"{family}: generated samples contain NaN or inf", step=steps))
+            continue
+        metrics = final[i]
+        curve = curves[i] + [{"step": steps, **metrics}]
+        n_plot = min(int(c.get("plot_samples", 2500)), eval_samples)
+        n_saved = min(int(c.get("saved_samples", 5000)), eval_samples)
+        save_scatter(samples[i][:n_plot], centers, ctx.artifact("samples.png"),
+                     f"{c.get('method', family)} · std {data['std']} · seed {seeds[i]} · {int(metrics['modes'])} modes")
+        torch.save({"samples": samples[i][:n_saved].clone(), "centers": centers, "method": c.get("method", family),
+                    "seed": seeds[i], "std": data["std"]}, ctx.artifact("samples.pt"))
+        notes = [f"{family}: {steps} steps of batch {batch_size}, std {data['std']}"
+                 + (f", lr × {decay.get('factor', 0.1)} after {decay.get('at', 0.9):.0%} of the steps" if decay else "")
+                 + f"; trained with {len(seeds)} seed(s) batched; metrics on {eval_samples} samples "
+                 f"(threshold {metric['threshold']} std, mode when > {metric['min_count']} high-quality samples)"]
+        if start:
+            notes.append(f"resumed from checkpoint at step {start}")
+        results.append({"metrics": metrics, "steps": steps, "curve": curve, "notes": notes})
+    return results

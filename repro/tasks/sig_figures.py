@@ -49,11 +49,18 @@ def _scatter(samples, centers, path, title, weights=None):
 
 
 def _table1_samples(cfg, ctx) -> dict:
+    """cfg['std']: the component std of the sig-table1 runs to show (sig-table1 grids it). The cpu and
+    paper scales of sig-table1 share their runs, so a run of either counts for both."""
     results = Path(ctx.run_dir).parent.parent
     wanted = (cfg["method"], int(cfg["seed"]), cfg["scale"])
+    scales = {"cpu", "paper"} if cfg["scale"] in ("cpu", "paper") else {cfg["scale"]}
+    std = cfg.get("std")
     for record_file in sorted((results / "sig-table1").glob("*/record.json")):
         rec = json.loads(record_file.read_text())
-        if (rec.get("method"), int(rec.get("seed", -1)), rec.get("scale")) == wanted and rec.get("status") == "ok":
+        rec_std = (rec.get("axes") or {}).get("std", (rec.get("config") or {}).get("data", {}).get("std"))
+        if ((rec.get("method"), int(rec.get("seed", -1))) == wanted[:2] and rec.get("scale") in scales
+                and (std is None or rec_std is not None and math.isclose(float(rec_std), float(std)))
+                and rec.get("status") == "ok"):
             blob = torch.load(record_file.parent / "samples.pt", map_location="cpu", weights_only=False)
             m = rec.get("metrics", {})
             _scatter(blob["samples"], blob["centers"], ctx.artifact("samples.png"),
@@ -61,7 +68,8 @@ def _table1_samples(cfg, ctx) -> dict:
             return {"metrics": {k: float(v) for k, v in m.items()}, "steps": 0,
                     "notes": [f"samples and metrics of sig-table1 run {rec['key']} (no retraining)"]}
     raise FileNotFoundError(f"no finished sig-table1 run for method {wanted[0]}, seed {wanted[1]}, scale "
-                            f"{wanted[2]} under {results}: run `repro run sig-table1 --scale {wanted[2]}` first")
+                            f"{wanted[2]}" + (f", std {std}" if std is not None else "") + f" under {results}: "
+                            f"run `repro run sig-table1 --scale {wanted[2]}` first")
 
 
 def _train(model_step, steps, ctx, state_fn, load_fn, rng):
@@ -98,14 +106,31 @@ def _uneven(cfg, ctx) -> dict:
     from repro.data.synthetic import gmm_grid_centers, sample_gmm_uneven, uneven_gmm_grid_weights
     from repro.metrics.modes import gmm_grid_metrics
 
-    std = 0.05
+    # cfg['uneven'] = {std, steps, lr_decay}: the protocol of sig-table1 at its leading std (004 states none)
+    protocol = cfg.get("uneven") or {}
+    std = float(protocol.get("std", 0.05))
+    steps = int(protocol.get("steps", cfg["steps"]))
+    decay = protocol.get("lr_decay")
     seed = int(cfg["seed"])
     seed_everything(seed)
     rng = torch.Generator().manual_seed(seed + 1_000_003)
     model = build_toy_model("sig", cfg.get("model"), sigma=std, device=ctx.device)
     batch = int(cfg["batch_size"])
-    start = _train(lambda: model.train_step(sample_gmm_uneven(batch, generator=rng).to(ctx.device))["loss"],
-                   int(cfg["steps"]), ctx, model.state, model.load_state, rng)
+    base_lr = [g["lr"] for g in model.opt.param_groups]
+    step_no = [0]
+
+    def step():
+        step_no[0] += 1
+        late = decay and step_no[0] > float(decay.get("at", 0.9)) * steps
+        for g, lr in zip(model.opt.param_groups, base_lr):  # lr × factor for the last steps (as sig-table1)
+            g["lr"] = lr * (float(decay.get("factor", 0.1)) if late else 1.0)
+        return model.train_step(sample_gmm_uneven(batch, generator=rng, std=std).to(ctx.device))["loss"]
+
+    def load(state):
+        model.load_state(state)
+        step_no[0] = int(ctx.load_checkpoint()["step"]) if ctx.checkpoint_path.exists() else 0
+
+    start = _train(step, steps, ctx, model.state, load, rng)
     model.eval()
     samples = model.sample(int(cfg["eval_samples"])).cpu()
     if not torch.isfinite(samples).all():
@@ -118,11 +143,12 @@ def _uneven(cfg, ctx) -> dict:
     _scatter(samples[:2500], centers, ctx.artifact("samples.png"),
              f"SIG, uneven grid · column shares {np.round(col_share.numpy(), 3).tolist()} "
              f"(truth {np.round(col_true.numpy(), 3).tolist()})", weights=weights)
-    notes = [f"SIG on gmm-uneven: {cfg['steps']} steps; captured column shares {col_share.numpy().round(3).tolist()}, "
-             f"true {col_true.numpy().round(3).tolist()}"]
+    notes = [f"SIG on gmm-uneven: std {std}, {steps} steps"
+             + (f", lr × {decay.get('factor', 0.1)} after {decay.get('at', 0.9):.0%}" if decay else "")
+             + f"; captured column shares {col_share.numpy().round(3).tolist()}, true {col_true.numpy().round(3).tolist()}"]
     if start:
         notes.append(f"resumed from checkpoint at step {start}")
-    return {"metrics": metrics, "steps": int(cfg["steps"]), "notes": notes}
+    return {"metrics": metrics, "steps": steps, "notes": notes}
 
 
 class DigitSIG(nn.Module):

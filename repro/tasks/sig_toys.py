@@ -141,7 +141,9 @@ def run(cfg: dict, ctx) -> dict:
     steps, batch_size, eval_samples = int(cfg["steps"]), int(cfg["batch_size"]), int(cfg["eval_samples"])
     seed = int(cfg.get("seed", 0))
     seed_everything(seed)
-    sampler = get_sampler(dataset)
+    params = dict((cfg.get("data") or {}).get(dataset) or {})  # the job's parameters of its synthetic set
+    base = get_sampler(dataset)
+    sampler = (lambda n, generator=None: base(n, generator=generator, **params)) if params else base
     data_rng = torch.Generator().manual_seed(seed + 1_000_003)
     dim = 1 if dataset in DISCRETE else 2
     model = build_model(cfg, family, dim, ctx.device)
@@ -176,7 +178,9 @@ def run(cfg: dict, ctx) -> dict:
           f"{name} on {dataset} · seed {seed} · " + ", ".join(f"{k} {v:.3g}" for k, v in metrics.items()))
     torch.save({"samples": samples[:5000].clone(), "theta": None if theta is None else torch.from_numpy(theta[:5000]),
                 "dataset": dataset, "method": name, "seed": seed}, ctx.artifact("samples.pt"))
-    notes = [f"{name}: {steps} steps of batch {batch_size} on {dataset}; metrics on {eval_samples} samples"]
+    notes = [f"{name}: {steps} steps of batch {batch_size} on {dataset}"
+             + (f" ({', '.join(f'{k} {v}' for k, v in params.items())})" if params else "")
+             + f"; metrics on {eval_samples} samples"]
     if family == "gan" and dataset in DISCRETE:
         notes.append("GAN outputs rounded to the nearest non-negative integer before scoring")
     if start:

@@ -57,11 +57,75 @@ def test_resume_after_interruption_is_exact(tmp_path, method):
 
 
 def test_nan_loss_raises_diverged(tmp_path, monkeypatch):
-    from repro.core.toy import SIG
+    from repro.core.toy.stacked import StackedToy
 
-    monkeypatch.setattr(SIG, "train_step", lambda self, x: {"loss": float("nan")})
+    monkeypatch.setattr(StackedToy, "_train_sig", lambda self, x, rngs: {"loss": torch.full((x.shape[0],), float("nan"))})
     with pytest.raises(Diverged, match="non-finite loss at step 1"):
         gmm_modes.run(cfg("sig"), RunContext(tmp_path))
+
+
+def test_one_diverging_seed_leaves_the_others_of_its_group(tmp_path, monkeypatch):
+    from repro.core.toy.stacked import StackedToy
+
+    real = StackedToy._train_sig
+
+    def nan_for_second_seed(self, x, rngs):
+        out = real(self, x, rngs)
+        out["loss"][1] = float("nan")
+        return out
+
+    monkeypatch.setattr(StackedToy, "_train_sig", nan_for_second_seed)
+    cfgs = [cfg("sig", seed=s, model={"hidden": 16, "z_dim": 4, "m": 16}) for s in (0, 1, 2)]
+    out = gmm_modes.run_group(cfgs, [RunContext(tmp_path / str(s)) for s in (0, 1, 2)])
+    assert isinstance(out[1], Diverged) and out[1].step == 1
+    assert set(out[0]["metrics"]) == set(out[2]["metrics"]) == {"modes", "hq", "kl"}
+
+
+def _group(tmp, interrupt_at=None, seeds=(0, 1, 2)):
+    """A group of three GAN seeds; ``interrupt_at``: the seed whose first checkpoint ends the process
+    (seeds checkpoint in order, so 2 = after every seed's checkpoint, 0 = after seed 0's only)."""
+    cfgs = [cfg("gan", seed=s, steps=12, curve_points=3) for s in seeds]
+    ctxs = [(InterruptingContext if s == interrupt_at else RunContext)(tmp / str(s), checkpoint_every=5) for s in seeds]
+    return gmm_modes.run_group(cfgs, ctxs)
+
+
+def test_group_resumes_to_the_same_records(tmp_path):
+    """Kill after every seed's checkpoint at step 5, resume: the same metrics, curve and samples."""
+    whole = _group(tmp_path / "whole")
+    with pytest.raises(Interrupted):
+        _group(tmp_path / "cut", interrupt_at=2)
+    torch.manual_seed(12345)
+    resumed = _group(tmp_path / "cut")
+    for w, r, s in zip(whole, resumed, (0, 1, 2)):
+        assert r["metrics"] == w["metrics"] and r["curve"] == w["curve"]
+        assert any("resumed from checkpoint at step 5" in n for n in r["notes"])
+        assert torch.equal(torch.load(tmp_path / "whole" / str(s) / "samples.pt")["samples"],
+                           torch.load(tmp_path / "cut" / str(s) / "samples.pt")["samples"])
+
+
+def test_group_killed_between_seed_checkpoints_resumes_each_seed(tmp_path):
+    """A kill after seed 0's checkpoint only: seed 0 resumes from step 5, seeds 1-2 start afresh, each
+    to its uninterrupted record (to float rounding: the seeds now train in groups of other sizes)."""
+    whole = _group(tmp_path / "whole")
+    with pytest.raises(Interrupted):
+        _group(tmp_path / "cut", interrupt_at=0)
+    assert (tmp_path / "cut" / "0" / "checkpoint.pt").exists()
+    assert not (tmp_path / "cut" / "1" / "checkpoint.pt").exists()
+    resumed = _group(tmp_path / "cut")
+    for w, r in zip(whole, resumed):
+        assert r["metrics"] == pytest.approx(w["metrics"], rel=1e-4, abs=1e-4)
+    assert any("resumed from checkpoint at step 5" in n for n in resumed[0]["notes"])
+    assert not any("resumed" in n for n in resumed[1]["notes"])
+
+
+def test_std_axis_sets_data_and_likelihood_and_steps_by_std():
+    assert gmm_modes.data_protocol({"std": 0.2, "data": {"std": 0.05}})["std"] == 0.2
+    assert gmm_modes.data_protocol({"data": {"std": 0.05}})["std"] == 0.05
+    assert gmm_modes.training_steps({"steps": {0.2: 20, "0.1": 40}}, 0.1) == 40
+    assert gmm_modes.training_steps({"steps": 7}, 0.1) == 7
+    with pytest.raises(ValueError, match="no entry for std 0.05"):
+        gmm_modes.training_steps({"steps": {0.2: 20}}, 0.05)
+    assert [gmm_modes.lr_scale(s, 10, {"at": 0.9, "factor": 0.1}) for s in (1, 9, 10)] == [1.0, 1.0, 0.1]
 
 
 def test_bad_config_messages(tmp_path):

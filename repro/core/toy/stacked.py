@@ -1,0 +1,358 @@
+"""The five toy models of 004 Table 1, S training seeds at once (one seed per slice of a leading dim).
+
+Every weight is stacked: ``W`` of shape (S, in, out), bias (S, 1, out); a layer is one ``baddbmm``.
+The S seeds never mix: each seed's loss depends only on its slice, so the gradient of the summed
+loss with respect to slice s is seed s's own gradient, and Adam is elementwise, so one ``foreach``
+Adam over the stacked tensors takes every seed's own step. Seed s is therefore, to rounding, the
+one-seed model of ``repro.core.toy`` trained on the same draws: its initial weights are that
+model's (built under ``torch.manual_seed(seed)``), and its latent noise and data come from its own
+``torch.Generator`` (``noise_rngs[s]``), never from the global RNG.
+
+``StackedToy(family, params, sigma, seeds)``: ``train_step(x, lr_scale)`` with x of shape (S, N, 2)
+returns the per-seed losses {name: tensor (S,)}; ``sample(n, generators)`` -> (S, n, 2);
+``seed_state(s)`` / ``load_seed_states(states)`` hold one seed's weights and Adam moments.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import build_toy_model
+
+_NETS = {  # family -> sub-networks (attribute names of the one-seed model), optimiser -> nets it steps
+    "gan": (("generator", "discriminator"), {"opt_g": ("generator",), "opt_d": ("discriminator",)}),
+    "unrolled-gan": (("generator", "discriminator"), {"opt_g": ("generator",), "opt_d": ("discriminator",)}),
+    "veegan": (("generator", "reconstructor", "discriminator"),
+               {"opt_g": ("generator", "reconstructor"), "opt_d": ("discriminator",)}),
+    "vae": (("generator", "encoder", "log_tau"), {"opt": ("encoder", "generator", "log_tau")}),
+    "sig": (("generator",), {"opt": ("generator",)}),
+}
+
+
+def _narrow(k: int, n: int) -> bool:
+    """Whether a (k -> n) layer is narrow at its output: there MKL's batched GEMM is 5-15× slower on
+    (M, k) @ (k, n) than on the transposed product (n, k) @ (k, M) (benchmarks/bench_toy_steps.py)."""
+    return 4 * n <= k
+
+
+class _StackedLinear(torch.autograd.Function):
+    """y = x W + b per seed, x (S, M, k), W (S, k, n), b (S, 1, n), each product in its fast orientation.
+
+    The backward is written with differentiable ops, so double backward (the Unrolled GAN's
+    look-ahead, ``create_graph=True``) works through it.
+    """
+
+    @staticmethod
+    def forward(x, w, b):
+        if _narrow(w.shape[1], w.shape[2]):
+            return torch.baddbmm(b.transpose(1, 2), w.transpose(1, 2), x.transpose(1, 2)).transpose(1, 2)
+        return torch.baddbmm(b, x, w)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, w, _ = inputs
+        ctx.save_for_backward(x, w)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        k, n = w.shape[1], w.shape[2]
+        dx = dw = db = None
+        if ctx.needs_input_grad[0]:
+            dx = g * w.transpose(1, 2) if n == 1 else torch.bmm(g, w.transpose(1, 2))
+        if ctx.needs_input_grad[1]:
+            if _narrow(k, n):
+                dw = torch.bmm(g.transpose(1, 2), x).transpose(1, 2)
+            else:
+                dw = torch.bmm(x.transpose(1, 2), g)
+        if ctx.needs_input_grad[2]:
+            db = g.sum(1, keepdim=True)
+        return dx, dw, db
+
+
+def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return _StackedLinear.apply(x, w, b)
+
+
+def mlp(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Stacked Linear -> ReLU -> ... -> Linear: params [W0, b0, W1, b1, ...], W (S, in, out), b (S, 1, out)."""
+    h = x
+    last = len(params) - 2
+    for i in range(0, len(params), 2):
+        h = linear(h, params[i], params[i + 1])
+        if i < last:
+            h = torch.relu(h)
+    return h
+
+
+def _stack_linear_layers(nets: list[nn.Sequential]) -> list[torch.Tensor]:
+    out = []
+    layers = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+    for i in range(len(layers[0])):
+        out.append(torch.stack([ls[i].weight.detach().T for ls in layers]).contiguous())
+        out.append(torch.stack([ls[i].bias.detach()[None, :] for ls in layers]).contiguous())
+    return out
+
+
+class _LogMeanExp(torch.autograd.Function):
+    """log 1/M Σ_j exp(l_ij) over the last dim, with terms below e^-80 of the largest raised to e^-80:
+    they add < M·e^-80 ≈ 2e-33 (relative) to the sum, and exp of far-negative floats is 10-20× slower
+    on CPU. Gradient: the softmax weights (first order only; SIG needs no double backward)."""
+
+    @staticmethod
+    def forward(ctx, log_p):
+        top = log_p.amax(dim=-1, keepdim=True)
+        e = (log_p - top).clamp_min_(-80.0).exp_()
+        total = e.sum(-1, keepdim=True)
+        ctx.save_for_backward(e.div_(total))
+        return (top + total.log()).squeeze(-1) - math.log(log_p.shape[-1])
+
+    @staticmethod
+    def backward(ctx, g):
+        (weights,) = ctx.saved_tensors
+        return g.unsqueeze(-1) * weights
+
+
+def _bce_ones(logits: torch.Tensor) -> torch.Tensor:  # -log sigmoid(l), per seed mean over the batch
+    return F.softplus(-logits).mean(dim=(1, 2))
+
+
+def _bce_zeros(logits: torch.Tensor) -> torch.Tensor:  # -log(1 - sigmoid(l))
+    return F.softplus(logits).mean(dim=(1, 2))
+
+
+def discriminator_gradients(params: list[torch.Tensor], xy: torch.Tensor, n_real: int) -> list[torch.Tensor]:
+    """Gradient of the GAN discriminator loss E softplus(-D(x)) + E softplus(D(G(z))) (004 App. B) with
+    respect to a one-hidden-layer ReLU discriminator's stacked [W1, b1, W2, b2], written out:
+    l = h W2 + b2, h = relu(a), a = xy W1 + b1; dl = -σ(-l)/n on the first ``n_real`` rows, σ(l)/n on the
+    rest; with m = relu'(a) (a constant a.e.), da = m ⊙ (dl W2ᵀ) is never formed:
+    dW1 = ((xy ⊙ dl)ᵀ m) ⊙ W2ᵀ, db1 = (dlᵀ m) ⊙ W2ᵀ, dW2 = hᵀ dl, db2 = Σ dl.
+    Built from differentiable ops, so the result can itself be differentiated with respect to ``xy``."""
+    w1, b1, w2, b2 = params
+    h = torch.relu(linear(xy, w1, b1))
+    logit = linear(h, w2, b2)
+    n_fake = xy.shape[1] - n_real
+    dl = torch.cat([-torch.sigmoid(-logit[:, :n_real]) / n_real, torch.sigmoid(logit[:, n_real:]) / n_fake], 1)
+    mask = h.detach().sign()  # relu'(a): 1 where a > 0, else 0
+    w2t = w2.transpose(1, 2)
+    first = torch.bmm(torch.cat([xy * dl, dl], 2).transpose(1, 2), mask)  # (S, d + 1, hidden)
+    return [first[:, :-1] * w2t, first[:, -1:] * w2t,
+            (h * dl).sum(1, keepdim=True).transpose(1, 2), dl.sum(1, keepdim=True)]
+
+
+class StackedToy(nn.Module):
+    def __init__(self, family: str, params: dict | None, sigma: float, seeds: list[int],
+                 device: torch.device | str = "cpu"):
+        super().__init__()
+        if family not in _NETS:
+            raise ValueError(f"unknown toy model '{family}'; choose one of {', '.join(_NETS)}")
+        self.family, self.seeds, self.device = family, list(seeds), torch.device(device)
+        plain = []
+        for seed in self.seeds:  # the one-seed model's initial weights, seed by seed
+            torch.manual_seed(seed)
+            plain.append(build_toy_model(family, params, sigma, "cpu"))
+        ref = plain[0]
+        self.z_dim = ref.z_dim
+        names, opts = _NETS[family]
+        self.nets: dict[str, list[nn.Parameter]] = {}
+        for name in names:
+            if name == "log_tau":
+                t = torch.stack([m.log_tau.detach()[None, :] for m in plain])
+                self.nets[name] = [nn.Parameter(t.to(self.device), requires_grad=ref.log_tau.requires_grad)]
+            else:
+                self.nets[name] = [nn.Parameter(p.to(self.device))
+                                   for p in _stack_linear_layers([getattr(m, name) for m in plain])]
+            for i, p in enumerate(self.nets[name]):
+                self.register_parameter(f"{name.replace('-', '_')}_{i}", p)
+        self.opts: dict[str, torch.optim.Adam] = {}
+        self.base_lr: dict[str, float] = {}
+        for oname, owned in opts.items():
+            group = getattr(ref, oname).param_groups[0]
+            ps = [p for n in owned for p in self.nets[n] if p.requires_grad]
+            self.opts[oname] = torch.optim.Adam(ps, lr=group["lr"], betas=group["betas"], eps=group["eps"],
+                                                foreach=True)
+            self.base_lr[oname] = group["lr"]
+        if family == "sig":
+            self.sigma, self.m = ref.sigma, ref.m
+        if family in ("gan", "unrolled-gan"):
+            self.generator_loss = ref.generator_loss
+        if family == "unrolled-gan":
+            self.unroll_steps = ref.unroll_steps
+        if family == "vae":
+            self.sample_mode = ref.sample_mode
+
+    # ----------------------------------------------------------------------------- randomness
+    def noise(self, n: int, rngs: list[torch.Generator]) -> torch.Tensor:
+        """z ~ N(0, I) per seed from that seed's generator (drawn on CPU: device-independent streams)."""
+        return torch.stack([torch.randn(n, self.z_dim, generator=g) for g in rngs]).to(self.device)
+
+    # ----------------------------------------------------------------------------- training
+    def set_lr_scale(self, scale: float) -> None:
+        for name, opt in self.opts.items():
+            for group in opt.param_groups:
+                group["lr"] = self.base_lr[name] * scale
+
+    def _step(self, opt_name: str, loss: torch.Tensor) -> None:
+        opt = self.opts[opt_name]
+        params = opt.param_groups[0]["params"]
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward(inputs=params)  # seeds are independent: d(sum)/d(slice s) = seed s's gradient
+        opt.step()
+
+    def train_step(self, x: torch.Tensor, rngs: list[torch.Generator], lr_scale: float = 1.0) -> dict[str, torch.Tensor]:
+        """One training step of every seed; x: (S, N, d) data, ``rngs``: each seed's noise generator."""
+        self.set_lr_scale(lr_scale)
+        x = x.to(self.device)
+        return getattr(self, "_train_" + self.family.replace("-", "_"))(x, rngs)
+
+    def _train_gan(self, x, rngs):
+        G, D = self.nets["generator"], self.nets["discriminator"]
+        n = x.shape[1]
+        fake = mlp(G, self.noise(n, rngs))
+        logits = mlp(D, torch.cat([x, fake.detach()], 1))  # one pass for real and fake
+        d_loss = _bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:])
+        self._step("opt_d", d_loss)
+        if self.generator_loss == "non_saturating":  # 004 App. B, Alg. 1: -E log D(G(z))
+            g_loss = _bce_ones(mlp(D, fake))
+        else:  # minimax: maximise the discriminator's loss
+            logits = mlp(D, torch.cat([x, fake], 1))
+            g_loss = -(_bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:]))
+        self._step("opt_g", g_loss)
+        return {"loss": g_loss.detach(), "d_loss": d_loss.detach()}
+
+    def _unrolled_discriminator(self, x, fake):
+        """θ_D^K (Metz et al. 2016 eq. 4-6) as a differentiable function of ``fake``: K Adam steps from
+        the discriminator optimiser's current moments. Each step's gradient is written out
+        (:func:`discriminator_gradients`), so the generator's gradient is one first-order backward
+        through K explicit Adam steps instead of autograd's double backward."""
+        opt = self.opts["opt_d"]
+        group = opt.param_groups[0]
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        current = [p.detach() for p in self.nets["discriminator"]]
+        m, v, t = [], [], 0
+        for p in self.nets["discriminator"]:
+            st = opt.state.get(p, {})
+            m.append(st["exp_avg"].detach() if st else torch.zeros_like(p))
+            v.append(st["exp_avg_sq"].detach() if st else torch.zeros_like(p))
+            t = int(st["step"]) if st else 0
+        n = x.shape[1]
+        both = torch.cat([x, fake], 1)
+        for _ in range(self.unroll_steps):
+            grads = discriminator_gradients(current, both, n)
+            t += 1
+            c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+            new = []
+            for i, (p, g) in enumerate(zip(current, grads)):
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                # clamp keeps d sqrt/dv finite where a gradient is exactly 0 (dead ReLU); value unchanged
+                new.append(p - (lr / c1) * m[i] / ((v[i] / c2).clamp_min(1e-30).sqrt() + eps))
+            current = new
+        return current
+
+    def _train_unrolled_gan(self, x, rngs):
+        G, D = self.nets["generator"], self.nets["discriminator"]
+        n = x.shape[1]
+        fake = mlp(G, self.noise(n, rngs))
+        unrolled = self._unrolled_discriminator(x, fake)
+        logits = mlp(unrolled, torch.cat([x, fake], 1))
+        if self.generator_loss == "non_saturating":
+            g_loss = _bce_ones(logits[:, n:])
+        else:
+            g_loss = -(_bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:]))
+        g_grads = torch.autograd.grad(g_loss.sum(), G)
+        logits = mlp(D, torch.cat([x, fake.detach()], 1))  # the real discriminator's own step (simultaneous)
+        d_loss = _bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:])
+        self._step("opt_d", d_loss)
+        for p, g in zip(G, g_grads):
+            p.grad = g
+        self.opts["opt_g"].step()
+        return {"loss": g_loss.detach(), "d_loss": d_loss.detach()}
+
+    def _train_veegan(self, x, rngs):
+        G, R, D = self.nets["generator"], self.nets["reconstructor"], self.nets["discriminator"]
+        n = x.shape[1]
+        z = self.noise(n, rngs)
+        fake = mlp(G, z)
+        with torch.no_grad():
+            z_rec = mlp(R, x)
+        logits = mlp(D, torch.cat([torch.cat([z, fake.detach()], 2), torch.cat([z_rec, x], 2)], 1))
+        d_loss = _bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:])  # Srivastava et al. Alg. 1
+        self._step("opt_d", d_loss)
+        rec = (z - mlp(R, fake)).pow(2).sum(2).mean(1)
+        adv = mlp(D, torch.cat([z, fake], 2)).mean(dim=(1, 2))
+        g_loss = adv + rec
+        self._step("opt_g", g_loss)
+        return {"loss": g_loss.detach(), "d_loss": d_loss.detach(), "rec": rec.detach()}
+
+    def _train_vae(self, x, rngs):
+        G, E, (log_tau,) = self.nets["generator"], self.nets["encoder"], self.nets["log_tau"]
+        h = mlp(E, x)
+        mu, log_var = h.chunk(2, dim=2)
+        z = mu + (0.5 * log_var).exp() * self.noise(x.shape[1], rngs)
+        residual = (x - mlp(G, z)) / log_tau.exp()
+        log_px = (-0.5 * residual.pow(2) - log_tau - 0.5 * math.log(2 * math.pi)).sum(2)
+        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var).sum(2)
+        loss = (kl - log_px).mean(1)  # -ELBO per data point, per seed
+        self._step("opt", loss)
+        return {"loss": loss.detach()}
+
+    def _train_sig(self, x, rngs):
+        theta = mlp(self.nets["generator"], self.noise(self.m or x.shape[1], rngs))  # (S, M, d)
+        d, inv = x.shape[2], 1.0 / self.sigma ** 2
+        # log N(x_i | θ_j, σ² I) = (2 x·θ - ||x||² - ||θ||²) / (2σ²) - d/2 log(2πσ²), in one baddbmm
+        offset = (-0.5 * inv) * (x.pow(2).sum(2, keepdim=True) + theta.pow(2).sum(2)[:, None, :]) \
+            - 0.5 * d * math.log(2 * math.pi * self.sigma ** 2)
+        log_p = torch.baddbmm(offset, x, theta.transpose(1, 2), alpha=inv)
+        loss = -(_LogMeanExp.apply(log_p)).mean(1)  # H_M, 004 eq. 6
+        self._step("opt", loss)
+        return {"loss": loss.detach()}
+
+    # ----------------------------------------------------------------------------- sampling
+    @torch.no_grad()
+    def sample(self, n: int, rngs: list[torch.Generator]) -> torch.Tensor:
+        """n samples per seed, (S, n, d); all randomness from ``rngs`` (one generator per seed)."""
+        out = mlp(self.nets["generator"], self.noise(n, rngs))
+        if self.family == "sig":  # x = θ + σ ε
+            eps = torch.stack([torch.randn(n, out.shape[2], generator=g) for g in rngs]).to(self.device)
+            out = out + self.sigma * eps
+        elif self.family == "vae" and self.sample_mode == "draw":
+            eps = torch.stack([torch.randn(n, out.shape[2], generator=g) for g in rngs]).to(self.device)
+            out = out + self.nets["log_tau"][0].exp() * eps
+        return out
+
+    # ----------------------------------------------------------------------------- one seed's state
+    def seed_state(self, s: int) -> dict:
+        """Seed s's weights and Adam moments (copies), the state a one-seed run would checkpoint."""
+        weights = {k: [p[s].detach().clone().cpu() for p in ps] for k, ps in self.nets.items()}
+        optim = {}
+        for name, opt in self.opts.items():
+            entries = []
+            for p in opt.param_groups[0]["params"]:
+                st = opt.state.get(p, {})
+                entries.append({"step": float(st["step"]), "exp_avg": st["exp_avg"][s].clone().cpu(),
+                                "exp_avg_sq": st["exp_avg_sq"][s].clone().cpu()} if st else None)
+            optim[name] = entries
+        return {"weights": weights, "optim": optim}
+
+    def load_seed_states(self, states: list[dict]) -> None:
+        """Load one state per seed (same order as ``seeds``); all must be at the same optimiser step."""
+        with torch.no_grad():
+            for k, ps in self.nets.items():
+                for i, p in enumerate(ps):
+                    p.copy_(torch.stack([st["weights"][k][i] for st in states]).to(self.device))
+        for name, opt in self.opts.items():
+            for i, p in enumerate(opt.param_groups[0]["params"]):
+                entries = [st["optim"][name][i] for st in states]
+                if entries[0] is None:
+                    opt.state.pop(p, None)
+                    continue
+                steps = {e["step"] for e in entries}
+                if len(steps) != 1:
+                    raise ValueError(f"seeds are at different optimiser steps {sorted(steps)}; resume them apart")
+                opt.state[p] = {"step": torch.tensor(entries[0]["step"]),
+                                "exp_avg": torch.stack([e["exp_avg"] for e in entries]).to(self.device),
+                                "exp_avg_sq": torch.stack([e["exp_avg_sq"] for e in entries]).to(self.device)}

@@ -1,0 +1,77 @@
+"""Seed groups end to end: the launcher groups runs that differ only in their seed (when the job asks),
+the worker trains them as one stacked model and writes one record per seed; a killed worker process
+resumes to the same records."""
+import json
+import os
+import subprocess
+import sys
+
+import torch
+
+from repro import store
+from repro.launch import seed_groups
+from repro.spec import run_key
+from repro.worker import execute, execute_group
+
+
+def cfg(seed, method="vae", **kw):
+    base = {"job": "toy-group", "task": "gmm_modes", "method": method, "recipe": {"family": method},
+            "dataset": "gmm-grid", "scale": "smoke", "axes": {"std": 0.2}, "std": 0.2, "seed": seed,
+            "steps": 25, "batch_size": 32, "eval_samples": 2000, "saved_samples": 100, "plot_samples": 100,
+            "curve_points": 5, "checkpoint_every": 10, "batch_seeds": True,
+            "model": {"hidden": 16, "z_dim": 4}, "data": {"n_per_side": 5, "spacing": 2.0}}
+    base.update(kw)
+    return base
+
+
+def test_seed_groups_only_when_the_job_asks():
+    runs = [cfg(s) for s in range(3)] + [cfg(s, method="sig") for s in range(2)]
+    assert [len(u) for u in seed_groups(runs)] == [3, 2]
+    plain = [dict(c, batch_seeds=False) for c in runs]
+    assert [len(u) for u in seed_groups(plain)] == [1] * 5
+
+
+def test_group_writes_one_record_per_seed_and_skips_done_ones(tmp_path):
+    results = tmp_path / "results"
+    outs = execute_group([cfg(s) for s in range(3)], str(results))
+    assert [o["status"] for o in outs] == ["ok"] * 3
+    recs = [store.read_record(store.record_path(results, "toy-group", run_key(cfg(s)))) for s in range(3)]
+    assert [r["seed"] for r in recs] == [0, 1, 2]
+    assert all(len(r["curve"]) == 5 and r["curve"][-1]["step"] == 25 for r in recs)
+    samples = [torch.load(store.run_dir(results, "toy-group", r["key"]) / "samples.pt")["samples"] for r in recs]
+    assert not torch.equal(samples[0], samples[1]) and not torch.equal(samples[1], samples[2])  # three seeds
+    assert [o["status"] for o in execute_group([cfg(s) for s in range(4)], str(results))] == ["skipped"] * 3 + ["ok"]
+    assert execute(cfg(1), str(results))["status"] == "skipped"
+
+
+def _worker(cfg_file, results, stop_after=None):
+    env = dict(os.environ)
+    env.pop("REPRO_STOP_AFTER_CHECKPOINT", None)
+    if stop_after:
+        env["REPRO_STOP_AFTER_CHECKPOINT"] = str(stop_after)
+    return subprocess.run([sys.executable, "-m", "repro.worker", str(cfg_file), str(results)], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_killed_group_resumes_to_the_uninterrupted_records(tmp_path):
+    """Killed (os._exit) when a run writes its 2nd checkpoint: after the three seeds' step-10 checkpoints,
+    at seed 0's step-20 one. The rerun resumes seed 0 from 20 and seeds 1-2 from 10, apart, and every record
+    matches the uninterrupted group's (to float rounding: the seeds then train in groups of 1 and 2)."""
+    group = [cfg(s) for s in range(3)]
+    cfg_file = tmp_path / "group.json"
+    cfg_file.write_text(json.dumps(group))
+    cut, clean = tmp_path / "cut", tmp_path / "clean"
+    killed = _worker(cfg_file, cut, stop_after=2)
+    assert killed.returncode == 75, killed.stderr
+    assert not any((cut / "toy-group").glob("*/record.json"))
+    assert _worker(cfg_file, cut).returncode == 0
+    assert _worker(cfg_file, clean).returncode == 0
+    for c in group:
+        a = store.read_record(store.record_path(cut, "toy-group", run_key(c)))
+        b = store.read_record(store.record_path(clean, "toy-group", run_key(c)))
+        assert a["resumed"] and not b["resumed"]
+        step = 20 if c["seed"] == 0 else 10
+        assert any(f"resumed from checkpoint at step {step}" in n for n in a["notes"])
+        for k in ("modes", "hq", "kl"):
+            assert abs(a["metrics"][k] - b["metrics"][k]) <= 1e-4 * max(1.0, abs(b["metrics"][k]))
+        assert [p["step"] for p in a["curve"]] == [p["step"] for p in b["curve"]]
