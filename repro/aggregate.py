@@ -433,6 +433,11 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     return lines
 
 
+def leading(spec: Spec, summary: pd.DataFrame, scale: str) -> str | None:
+    """The value of ``table.lead``'s axis that the table leads with (scored on the scale with most records)."""
+    return leading_value(lead_scores(spec, summary, _scored_scale(summary, scale)))
+
+
 def table_values(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, list[str]]:
     """For a job with ``table.lead``: its axis' values that have records at ``scale``, the leading one first."""
     lead = (spec.table or {}).get("lead")
@@ -441,7 +446,7 @@ def table_values(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, lis
     axis = lead["axis"]
     sub = summary[summary.scale == scale]
     present = [v for v in dim_values(spec, axis) if (sub[axis].astype(str) == v).any()]
-    best = leading_value(lead_scores(spec, summary, _scored_scale(summary, scale)))
+    best = leading(spec, summary, scale)
     if best in present:
         present = [best] + [v for v in present if v != best]
     return {axis: present} if present else {}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, paper_lookup, records_frame
+from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, leading, paper_lookup, records_frame, summarize
 from ..report.trials import paper_trials
 from ..spec import SCALES, Spec, parse_value
 from . import rules
@@ -143,12 +143,21 @@ def _qualifier(cells: list[CellStats]) -> str | None:
     return " with ".join(parts) if parts else None
 
 
+def _lead_filled(spec: Spec, frame: pd.DataFrame, cell: dict) -> dict:
+    """A claim that leaves the table's lead axis open (sig-table1's std) tests the value the table leads with."""
+    axis = ((spec.table or {}).get("lead") or {}).get("axis")
+    if not axis or axis in cell or frame.empty:
+        return cell
+    best = leading(spec, summarize(frame, spec), "paper")
+    return {**cell, axis: best} if best else cell
+
+
 def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
     if claim.kind == "by_eye":
         why = claim.rule.get("reason", "no numeric test: judged by eye")
         return Verdict(claim, UNTESTED, f"{why} (see the `{claim.job}` figure in the report)")
     frame = frames.get(spec)
-    cells = claim.cells
+    cells = [_lead_filled(spec, frame, c) for c in claim.cells]
     empty = [c for c in cells if _cell_rows(frame, spec, c).empty]
     if empty:
         names = ", ".join(_cell_label(spec, c) for c in empty)

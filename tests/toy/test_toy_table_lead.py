@@ -75,3 +75,26 @@ def test_table_leads_with_the_leading_std(spec, results):
     header = paper_part.strip().splitlines()[0]
     assert header.index("0.2 / Modes") < header.index("0.1 / Modes") < header.index("0.05 / Modes")
     assert math.isfinite(lead_scores(spec, table_summary(spec, results), "paper")["0.1"][0])
+
+
+def test_ledger_claims_test_the_leading_std(tmp_path, spec):
+    """A claim that names no std is decided at the std the table leads with, not the axis' first value:
+    baselines exact at 0.1 and far off at 0.2, so 0.1 leads; SIG has 25 modes only at 0.1."""
+    from repro.claims.evaluate import evaluate
+    from repro.claims.ledger import load_claims, specs_by_id
+    from repro.claims.rules import REPRODUCED
+
+    for seed in range(2):
+        for run in expand(spec, "paper", seeds=2):
+            if run.seed != seed or run.config["std"] == 0.05:
+                continue
+            at_lead = run.config["std"] == 0.1
+            p = paper(spec, run.method)
+            metrics = {k: mean + (0.0 if at_lead else 5 * max(sd, 1.0)) for k, (mean, sd) in p.items()}
+            if run.method == "sig":
+                metrics["modes"] = 25.0 if at_lead else 3.0
+            write(tmp_path, run, metrics)
+    claims = [c for c in load_claims(paths.project_root() / "claims") if c.id == "004-t1-sig-all-modes"]
+    (verdict,) = evaluate(claims, specs_by_id(), tmp_path)
+    assert verdict.status == REPRODUCED, verdict.reason
+    assert any("0.1" in e for e in verdict.evidence)
