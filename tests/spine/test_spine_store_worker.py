@@ -1,7 +1,5 @@
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -97,27 +95,18 @@ def test_lock_prevents_two_executions_of_one_run(project):
     assert not store.record_path(results, "selftest-table", run_key(cfg)).exists()
 
 
-def _worker_subprocess(cfg_file: Path, results: Path, stop_after=None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("REPRO_STOP_AFTER_CHECKPOINT", None)
-    if stop_after:
-        env["REPRO_STOP_AFTER_CHECKPOINT"] = str(stop_after)
-    return subprocess.run([sys.executable, "-m", "repro.worker", str(cfg_file), str(results)], env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_kill_and_resume_gives_the_uninterrupted_result(project):
+def test_kill_and_resume_gives_the_uninterrupted_result(project, worker_subprocess):
     cfg = smoke_cfg(steps=40)  # checkpoints at 10, 20, 30
     cfg_file = project / "cfg.json"
     cfg_file.write_text(json.dumps(cfg))
     interrupted, clean = project / "interrupted", project / "clean"
-    killed = _worker_subprocess(cfg_file, interrupted, stop_after=2)
+    killed = worker_subprocess(cfg_file, interrupted, stop_after=2)
     assert killed.returncode == 75, killed.stderr
     folder = next((interrupted / "selftest-table").iterdir())
     assert (folder / "checkpoint.pt").exists() and not (folder / "record.json").exists()
-    resumed = _worker_subprocess(cfg_file, interrupted)
+    resumed = worker_subprocess(cfg_file, interrupted)
     assert resumed.returncode == 0, resumed.stderr
-    assert _worker_subprocess(cfg_file, clean).returncode == 0
+    assert worker_subprocess(cfg_file, clean).returncode == 0
     a = store.read_record(folder / "record.json")
     b = store.read_record(next((clean / "selftest-table").iterdir()) / "record.json")
     assert a["resumed"] and not b["resumed"]

@@ -3,8 +3,6 @@ the worker trains them as one stacked model and writes one record per seed; a ki
 resumes to the same records."""
 import json
 import os
-import subprocess
-import sys
 
 import torch
 
@@ -44,16 +42,7 @@ def test_group_writes_one_record_per_seed_and_skips_done_ones(tmp_path):
     assert execute(cfg(1), str(results))["status"] == "skipped"
 
 
-def _worker(cfg_file, results, stop_after=None):
-    env = dict(os.environ)
-    env.pop("REPRO_STOP_AFTER_CHECKPOINT", None)
-    if stop_after:
-        env["REPRO_STOP_AFTER_CHECKPOINT"] = str(stop_after)
-    return subprocess.run([sys.executable, "-m", "repro.worker", str(cfg_file), str(results)], env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_killed_group_resumes_to_the_uninterrupted_records(tmp_path):
+def test_killed_group_resumes_to_the_uninterrupted_records(tmp_path, worker_subprocess):
     """Killed (os._exit) when a run writes its 2nd checkpoint: after the three seeds' step-10 checkpoints,
     at seed 0's step-20 one. The rerun resumes seed 0 from 20 and seeds 1-2 from 10, apart, and every record
     matches the uninterrupted group's (to float rounding: the seeds then train in groups of 1 and 2)."""
@@ -61,11 +50,11 @@ def test_killed_group_resumes_to_the_uninterrupted_records(tmp_path):
     cfg_file = tmp_path / "group.json"
     cfg_file.write_text(json.dumps(group))
     cut, clean = tmp_path / "cut", tmp_path / "clean"
-    killed = _worker(cfg_file, cut, stop_after=2)
+    killed = worker_subprocess(cfg_file, cut, stop_after=2)
     assert killed.returncode == 75, killed.stderr
     assert not any((cut / "toy-group").glob("*/record.json"))
-    assert _worker(cfg_file, cut).returncode == 0
-    assert _worker(cfg_file, clean).returncode == 0
+    assert worker_subprocess(cfg_file, cut).returncode == 0
+    assert worker_subprocess(cfg_file, clean).returncode == 0
     for c in group:
         a = store.read_record(store.record_path(cut, "toy-group", run_key(c)))
         b = store.read_record(store.record_path(clean, "toy-group", run_key(c)))
