@@ -2,7 +2,6 @@
 the worker trains them as one stacked model and writes one record per seed; a killed worker process
 resumes to the same records."""
 import json
-import os
 
 import torch
 
