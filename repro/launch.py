@@ -110,6 +110,20 @@ def make_executor(kind: str, folder: Path, workers: int = 1, slurm: dict | None 
     raise ValueError(f"unknown executor '{kind}' (executors: {', '.join(EXECUTORS)})")
 
 
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity (``taskset``, Slurm's cgroup), else the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity (macOS)
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_per_worker(workers: int) -> int:
+    """Torch threads per local worker: the usable cores shared evenly, at least one. More threads than
+    cores (two launches side by side, each sizing itself to the whole machine) slowed toy steps ~7×."""
+    return max(1, usable_cores() // max(1, workers))
+
+
 def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: int = 1,
            slurm: dict | None = None, wait: bool = True, poll_s: float = 0.5, **worker_options) -> Iterator[Outcome]:
     """Execute ``cfgs``; yields one Outcome per run as runs finish (or as they are submitted, for
@@ -131,7 +145,7 @@ def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: in
             yield from _outcomes(unit, ex.submit(call, unit, results, **worker_options))
         return
     else:  # local: at most `workers` subprocesses at a time, sharing the cores (and the GPUs)
-        worker_options.setdefault("num_threads", max(1, (os.cpu_count() or 1) // max(1, workers)))
+        worker_options.setdefault("num_threads", threads_per_worker(workers))
         gpus = local_gpus(worker_options.get("device", "cpu"), worker_options.pop("gpus", None))
         if gpus:
             print(gpu_sharing_note(gpus, workers, len(units)), file=sys.stderr, flush=True)
