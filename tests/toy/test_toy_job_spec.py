@@ -16,8 +16,12 @@ def spec():
 @pytest.mark.parametrize("scale", ["smoke", "cpu", "paper"])
 def test_every_run_builds_its_model(spec, scale):
     runs = expand(spec, scale)
-    stds = (spec.scales[scale].get("grid") or {}).get("axes", {}).get("std", spec.axes["std"])
-    assert len(runs) == 5 * len(stds) * spec.scales[scale]["seeds"]
+    grid = spec.scales[scale].get("grid") or {}
+    stds = grid.get("axes", {}).get("std", spec.axes["std"])
+    methods = grid.get("methods", spec.grid["methods"])
+    # veegan-z2 is pinned to std 0.2 (one cell per seed), the other methods cross every std of the scale
+    cells = (len(methods) - ("veegan-z2" in methods)) * len(stds) + ("veegan-z2" in methods)
+    assert len(runs) == cells * spec.scales[scale]["seeds"]
     for run in runs:
         cfg = run.config
         assert cfg["task"] == "gmm_modes" and cfg["batch_seeds"]
@@ -30,11 +34,14 @@ def test_every_run_builds_its_model(spec, scale):
 def test_std_axis_expands_to_every_method_std_and_seed(spec):
     runs = expand(spec, "paper")
     cells = {(r.method, r.config["std"], r.seed) for r in runs}
-    assert cells == {(m, s, seed) for m in ("gan", "vae", "veegan", "unrolled-gan", "sig")
-                     for s in (0.2, 0.1, 0.05) for seed in range(5)}
+    assert cells == ({(m, s, seed) for m in ("gan", "vae", "veegan", "unrolled-gan", "sig")
+                      for s in (0.2, 0.1, 0.05) for seed in range(5)}
+                     | {("veegan-z2", 0.2, seed) for seed in range(5)})
     steps = {r.config["std"]: training_steps(r.config, r.config["std"]) for r in runs}
     assert steps == {0.2: 40000, 0.1: 80000, 0.05: 200000}
-    assert len({r.key for r in runs}) == 75
+    assert len({r.key for r in runs}) == 80
+    z_dims = {r.method: r.config["model"]["z_dim"] for r in runs}
+    assert z_dims["veegan-z2"] == 2 and {z_dims[m] for m in z_dims if m != "veegan-z2"} == {10}
 
 
 def test_cpu_runs_are_the_paper_runs_at_the_leading_std(spec):
