@@ -227,7 +227,7 @@ def cell_keys(spec: Spec, values: dict[str, list[str]] | None = None) -> tuple[l
     for d in cdims:
         col_keys = [k + (v,) for k in col_keys for v in values.get(d, dim_values(spec, d))]
     rows = [[tuple(dict(fixed, **dict(zip(cdims, ck)), **{rdim: rv})[d] for d in all_dims) for ck in col_keys]
-            for rv in dim_values(spec, rdim)]
+            for rv in values.get(rdim, dim_values(spec, rdim))]
     return col_keys, rows
 
 
@@ -251,7 +251,7 @@ def layout(spec: Spec, cells: dict, values: dict[str, list[str]] | None = None) 
         header += [name, f"{name} (paper)"]
         groups.append(tuple(_label(spec, d, v) for d, v in zip(cdims, ck)))
     body = []
-    for rv, keys in zip(dim_values(spec, rdim), row_keys):
+    for rv, keys in zip((values or {}).get(rdim, dim_values(spec, rdim)), row_keys):
         line = [_label(spec, rdim, rv)]
         for key in keys:
             cell = cells.get(key)
@@ -439,17 +439,26 @@ def leading(spec: Spec, summary: pd.DataFrame, scale: str) -> str | None:
 
 
 def table_values(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, list[str]]:
-    """For a job with ``table.lead``: its axis' values that have records at ``scale``, the leading one first."""
+    """The dimension values the table of ``scale`` shows: its rows restricted to the scale's grid (a method
+    only the paper scale runs gets no empty row at scale cpu) and, for a job with ``table.lead``, the lead
+    axis' values that have records at ``scale``, the leading one first."""
+    values = _scale_rows(spec, scale)
     lead = (spec.table or {}).get("lead")
     if not lead or summary.empty:
-        return {}
+        return values
     axis = lead["axis"]
     sub = summary[summary.scale == scale]
     present = [v for v in dim_values(spec, axis) if (sub[axis].astype(str) == v).any()]
     best = leading(spec, summary, scale)
     if best in present:
         present = [best] + [v for v in present if v != best]
-    return {axis: present} if present else {}
+    return {**values, axis: present} if present else values
+
+
+def _scale_rows(spec: Spec, scale: str) -> dict[str, list[str]]:
+    rdim = (spec.table or {}).get("rows", "method")
+    subset = ((spec.scales.get(scale) or {}).get("grid") or {}).get(rdim + "s") if rdim in ("method", "dataset") else None
+    return {rdim: [v for v in dim_values(spec, rdim) if v in set(map(str, subset))]} if subset else {}
 
 
 def render_markdown(spec: Spec, results: Path) -> str:

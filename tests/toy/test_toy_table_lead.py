@@ -98,3 +98,15 @@ def test_ledger_claims_test_the_leading_std(tmp_path, spec):
     (verdict,) = evaluate(claims, specs_by_id(), tmp_path)
     assert verdict.status == REPRODUCED, verdict.reason
     assert any("0.1" in e for e in verdict.evidence)
+
+
+def test_a_method_the_scale_does_not_run_gets_no_row(spec, tmp_path):
+    """veegan-z2 runs at scale paper only: the cpu table has no empty row for it, the paper table has one."""
+    for scale in ("cpu", "paper"):
+        for run in expand(spec, scale, seeds=1):
+            write(tmp_path, run, {"modes": 25.0, "hq": 0.9, "kl": 0.1})
+    text = render_markdown(spec, tmp_path)
+    paper_part, cpu_part = text.split("## Scale `cpu`")
+    rows = lambda part: {line.split("|")[1].strip() for line in part.splitlines() if line.startswith("| ")}
+    assert "veegan-z2" in rows(paper_part) and "veegan-z2" not in rows(cpu_part)
+    assert {"gan", "vae", "veegan", "unrolled-gan", "sig"} <= rows(cpu_part)
