@@ -120,7 +120,8 @@ def usable_cores() -> int:
 
 def threads_per_worker(workers: int) -> int:
     """Torch threads per local worker: the usable cores shared evenly, at least one. More threads than
-    cores (two launches side by side, each sizing itself to the whole machine) slowed toy steps ~7×."""
+    cores slow small steps badly (two 2-thread launches side by side on 2 cores: toy steps ~7× slower),
+    so a launch sharing the machine should be pinned (``taskset -c 1 repro run ...``) to get its share."""
     return max(1, usable_cores() // max(1, workers))
 
 
