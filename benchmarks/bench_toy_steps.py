@@ -8,8 +8,11 @@ One thread. For each model (hyper-parameters, batch and std from the job spec):
   one-seed  ms per step of the one-seed model (repro.core.toy, nn.Linear + torch.optim.Adam), data included
   batched   ms per seed-step of the task's loop: the job's seeds as one stacked model
             (repro.core.toy.stacked), data sampling and the per-step divergence check included
+  compiled  the same with ``compile=True`` (torch.compile; its compile time is printed apart: the first
+            run on a machine compiles, later runs mostly load inductor's on-disk cache)
 and the projected wall time of the cpu table: each method's seeds are one unit of work
-(steps × seeds × batched ms + evaluation), units taken in the launcher's order by ``--workers`` workers.
+(steps × seeds × ms of the job's path (its ``compile`` setting) + compile + evaluation), units taken in
+the launcher's order by ``--workers`` workers.
 Figures depend on the machine and its load: compare ratios from one run.
 """
 from __future__ import annotations
@@ -80,20 +83,28 @@ def main() -> None:
         n = cfg["batch_size"]
         steps = args.steps if method != "unrolled-gan" else max(10, args.steps // 4)
 
-        stacked = StackedToy(method, cfg["model"], data["std"], seeds)
         rngs = [torch.Generator().manual_seed(s) for s in seeds]
         data_rngs = [torch.Generator().manual_seed(s + 1) for s in seeds]
 
-        def batched_step():
-            x = torch.stack([sample_gmm_grid(n, generator=g, **grid) for g in data_rngs])
-            losses = stacked.train_step(x, rngs)
-            torch.stack(list(losses.values())).isfinite().all(0).tolist()
+        def stacked_step(stacked):
+            def step():
+                x = torch.stack([sample_gmm_grid(n, generator=g, **grid) for g in data_rngs])
+                losses = stacked.train_step(x, rngs)
+                torch.stack(list(losses.values())).isfinite().all(0).tolist()
+            return step
 
-        batched = timed(batched_step, steps) / len(seeds)
+        stacked = StackedToy(method, cfg["model"], data["std"], seeds)
+        batched = timed(stacked_step(stacked), steps) / len(seeds)
         x = torch.stack([sample_gmm_grid(n, generator=g, **grid) for g in data_rngs])
         with FlopCounterMode(display=False) as counter:
             stacked.train_step(x, rngs)
         flop = counter.get_total_flops() / len(seeds)
+        compiled_model = StackedToy(method, cfg["model"], data["std"], seeds, compile=True)
+        t0 = time.perf_counter()
+        stacked_step(compiled_model)()
+        compile_s = time.perf_counter() - t0
+        compiled = timed(stacked_step(compiled_model), steps) / len(seeds)
+        job_path = compiled if cfg.get("compile") else batched
 
         torch.manual_seed(0)
         plain = build_toy_model(method, cfg["model"], data["std"])
@@ -108,20 +119,22 @@ def main() -> None:
         evaluation = time.perf_counter() - t0
         total_steps = training_steps(cfg, data["std"])
         evals = int(cfg.get("curve_points", 10)) + 1
-        unit = total_steps * len(seeds) * batched + evals * evaluation
+        unit = total_steps * len(seeds) * job_path + evals * evaluation + (compile_s if cfg.get("compile") else 0)
         units.append(unit)
         bound = flop / (rate * 1e9)
-        rows.append((method, flop / 1e6, bound * 1e3, one_seed * 1e3, batched * 1e3, batched / bound,
-                     one_seed / batched, total_steps, unit / 60))
+        rows.append((method, flop / 1e6, bound * 1e3, one_seed * 1e3, batched * 1e3, compiled * 1e3,
+                     compile_s, job_path / bound, one_seed / job_path, total_steps, unit / 60))
 
     loads = [0.0] * max(1, args.workers)
     for u in units:  # the launcher's order (the spec's methods), each unit onto the first free worker
         loads[loads.index(min(loads))] += u
     print(f"sig-table1 at scale '{args.scale}', one thread; 512×100×100 matmul: {rate:.1f} GFLOP/s")
     print(f"{'method':<14}{'MFLOP/seed-step':>16}{'bound ms':>10}{'one-seed ms':>13}{'batched ms':>12}"
-          f"{'× bound':>9}{'speed-up':>10}{'steps':>8}{'unit min':>10}")
+          f"{'compiled ms':>13}{'compile s':>11}{'× bound':>9}{'speed-up':>10}{'steps':>8}{'unit min':>10}")
     for r in rows:
-        print(f"{r[0]:<14}{r[1]:16.1f}{r[2]:10.3f}{r[3]:13.2f}{r[4]:12.3f}{r[5]:9.2f}{r[6]:10.2f}{r[7]:8d}{r[8]:10.1f}")
+        print(f"{r[0]:<14}{r[1]:16.1f}{r[2]:10.3f}{r[3]:13.2f}{r[4]:12.3f}{r[5]:13.3f}{r[6]:11.1f}{r[7]:9.2f}"
+              f"{r[8]:10.2f}{r[9]:8d}{r[10]:10.1f}")
+    print("× bound and speed-up (over one-seed) are of the job's path: compiled where the spec says compile: true")
     print(f"projected cpu-table wall time: {max(loads) / 60:.1f} min on {args.workers} worker(s) "
           f"({sum(units) / 60:.1f} min of one core), process start-up and artifacts not included")
 

@@ -299,11 +299,17 @@ class Run:
         return f"{self.method} · {self.dataset}{ax} · seed {self.seed}"
 
 
+KERNEL_ONLY_KEYS = ("compile",)  # how a run's steps execute, not what they compute: not part of its identity
+
+
 def run_key(config: dict) -> str:
     """Stable identity of a fully resolved configuration (key order and YAML layout don't matter).
 
     A job whose config says ``share_runs_across_scales: true`` leaves the scale out: a run configured
-    identically at two scales is one run, computed once (the aggregator counts it at both)."""
+    identically at two scales is one run, computed once (the aggregator counts it at both).
+    ``KERNEL_ONLY_KEYS`` are left out too: a run trained with compiled kernels is the same run, to
+    float32 rounding, as one trained eagerly (tests/toy/test_toy_stacked.py), and resumes from its checkpoints."""
+    config = {k: v for k, v in config.items() if k not in KERNEL_ONLY_KEYS}
     if config.get("share_runs_across_scales"):
         config = {k: v for k, v in config.items() if k != "scale"}
     blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)

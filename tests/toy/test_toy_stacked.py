@@ -35,14 +35,18 @@ def _plain_weights(model, family):
     return out
 
 
+@pytest.mark.parametrize("compile", [False, True], ids=["eager", "compiled"])
 @pytest.mark.parametrize("family", list(PARAMS))
-def test_seeds_trained_together_match_each_seed_trained_alone(family):
+def test_seeds_trained_together_match_each_seed_trained_alone(family, compile):
+    """Eager and compiled (torch.compile: other kernels, the fused small layers) alike."""
     data = [torch.randn(STEPS, N, 2, generator=torch.Generator().manual_seed(100 + s)) * 2 for s in SEEDS]
-    stacked = StackedToy(family, PARAMS[family], 0.1, SEEDS)
+    stacked = StackedToy(family, PARAMS[family], 0.1, SEEDS, compile=compile)
     rngs = [torch.Generator().manual_seed(1000 + s) for s in SEEDS]
     for t in range(STEPS):
         losses = stacked.train_step(torch.stack([d[t] for d in data]), rngs)
         assert all(v.shape == (len(SEEDS),) for v in losses.values())
+    assert stacked.compile == compile  # no fallback to eager
+    assert bool(stacked._compiled) == (compile and family != "sig")  # sig's loss is never compiled
     for i, seed in enumerate(SEEDS):
         torch.manual_seed(seed)
         plain = build_toy_model(family, PARAMS[family], 0.1)

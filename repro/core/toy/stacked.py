@@ -11,10 +11,17 @@ model's (built under ``torch.manual_seed(seed)``), and its latent noise and data
 ``StackedToy(family, params, sigma, seeds)``: ``train_step(x, lr_scale)`` with x of shape (S, N, 2)
 returns the per-seed losses {name: tensor (S,)}; ``sample(n, generators)`` -> (S, n, 2);
 ``seed_state(s)`` / ``load_seed_states(states)`` hold one seed's weights and Adam moments.
+
+``compile=True`` runs each step's loss functions through ``torch.compile`` (fixed shapes). There the
+layers with a 2-wide input or an output of width <= 4 (the 2-D data and the discriminators' single
+logit) are written as fused elementwise sums instead of batched products, which MKL runs far below
+its matrix-product rate at those shapes (benchmarks/bench_toy_steps.py); the values are the same to
+float32 rounding. If compilation fails (no C++ compiler, say), training goes on eagerly with a warning.
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -74,7 +81,14 @@ class _StackedLinear(torch.autograd.Function):
 
 
 def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return _StackedLinear.apply(x, w, b)
+    if not torch.compiler.is_compiling():
+        return _StackedLinear.apply(x, w, b)
+    k, n = w.shape[1], w.shape[2]
+    if k <= 2:  # Σ_i x_i w_i: one fused loop with what follows (ReLU, ...) instead of a K = 2 product
+        return b + sum(x[..., i:i + 1] * w[:, i:i + 1, :] for i in range(k))
+    if n <= 4:  # a few output columns: fused reductions over k
+        return b + torch.stack([(x * w[:, :, j][:, None, :]).sum(2) for j in range(n)], 2)
+    return torch.baddbmm(b, x, w)
 
 
 def mlp(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -130,7 +144,8 @@ def discriminator_gradients(params: list[torch.Tensor], xy: torch.Tensor, n_real
     l = h W2 + b2, h = relu(a), a = xy W1 + b1; dl = -σ(-l)/n on the first ``n_real`` rows, σ(l)/n on the
     rest; with m = relu'(a) (a constant a.e.), da = m ⊙ (dl W2ᵀ) is never formed:
     dW1 = ((xy ⊙ dl)ᵀ m) ⊙ W2ᵀ, db1 = (dlᵀ m) ⊙ W2ᵀ, dW2 = hᵀ dl, db2 = Σ dl.
-    Built from differentiable ops, so the result can itself be differentiated with respect to ``xy``."""
+    Built from differentiable ops, so the result can itself be differentiated with respect to ``xy``.
+    Returns (gradients, per-seed loss)."""
     w1, b1, w2, b2 = params
     h = torch.relu(linear(xy, w1, b1))
     logit = linear(h, w2, b2)
@@ -138,18 +153,108 @@ def discriminator_gradients(params: list[torch.Tensor], xy: torch.Tensor, n_real
     dl = torch.cat([-torch.sigmoid(-logit[:, :n_real]) / n_real, torch.sigmoid(logit[:, n_real:]) / n_fake], 1)
     mask = h.detach().sign()  # relu'(a): 1 where a > 0, else 0
     w2t = w2.transpose(1, 2)
+    loss = _bce_ones(logit[:, :n_real]) + _bce_zeros(logit[:, n_real:])
+    if torch.compiler.is_compiling():  # fused reductions over the rows (see ``linear``)
+        dm = dl * mask
+        dw1 = torch.stack([(xy[..., i:i + 1] * dm).sum(1) for i in range(xy.shape[2])], 1)
+        return [dw1 * w2t, dm.sum(1, keepdim=True) * w2t, (h * dl).sum(1)[..., None], dl.sum(1, keepdim=True)], loss
     first = torch.bmm(torch.cat([xy * dl, dl], 2).transpose(1, 2), mask)  # (S, d + 1, hidden)
     return [first[:, :-1] * w2t, first[:, -1:] * w2t,
-            (h * dl).sum(1, keepdim=True).transpose(1, 2), dl.sum(1, keepdim=True)]
+            (h * dl).sum(1, keepdim=True).transpose(1, 2), dl.sum(1, keepdim=True)], loss
+
+
+# ------------------------------------------------------------------------- the models' losses
+# Pure functions of the stacked weights (lists of tensors) and the step's inputs: each is one region
+# for ``torch.compile`` when the model is built with ``compile=True``.
+
+def _generate(G, z):
+    return mlp(G, z)
+
+
+def _real_fake_loss(logits: torch.Tensor, n_real: int) -> torch.Tensor:
+    """The discriminator's loss, E softplus(-D(x)) + E softplus(D(fake)) (004 App. B), per seed."""
+    return _bce_ones(logits[:, :n_real]) + _bce_zeros(logits[:, n_real:])
+
+
+def _gan_discriminator_loss(D, x, fake):
+    return _real_fake_loss(mlp(D, torch.cat([x, fake], 1)), x.shape[1])  # one pass for real and fake
+
+
+def _gan_generator_loss(D, x, fake, non_saturating: bool):
+    if non_saturating:  # 004 App. B, Alg. 1: -E log D(G(z))
+        return _bce_ones(mlp(D, fake))
+    return -_real_fake_loss(mlp(D, torch.cat([x, fake], 1)), x.shape[1])  # minimax: maximise D's loss
+
+
+def _unrolled_generator_loss(G, D, m, v, step_sizes, corrections, x, z, b1: float, b2: float, eps: float,
+                             unroll_steps: int, non_saturating: bool):
+    """The generator's loss against θ_D^K (Metz et al. 2016 eq. 4-6), K Adam steps of the discriminator
+    from its optimiser's moments, each step's gradient written out (:func:`discriminator_gradients`)
+    so the generator's gradient is one first-order backward through the K explicit Adam steps.
+    ``step_sizes[k]`` = lr / (1 - b1^t), ``corrections[k]`` = 1 - b2^t at Adam step t of look-ahead step k.
+    Returns (generator loss, discriminator loss at θ_D, (θ_D^1, m^1, v^1) detached): the first
+    look-ahead step is the discriminator's own Adam step."""
+    n = x.shape[1]
+    both = torch.cat([x, mlp(G, z)], 1)
+    current, m, v = list(D), list(m), list(v)
+    for k in range(max(unroll_steps, 1)):
+        grads, loss = discriminator_gradients(current, both, n)
+        new = []
+        for i, (p, g) in enumerate(zip(current, grads)):
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            # clamp keeps d sqrt/dv finite where a gradient is exactly 0 (dead ReLU); value unchanged
+            new.append(p - step_sizes[k] * m[i] / ((v[i] / corrections[k]).clamp_min(1e-30).sqrt() + eps))
+        if k == 0:
+            d_loss, own = loss, tuple([t.detach() for t in ts] for ts in (new, m, v))
+        if k < unroll_steps:
+            current = new
+    logits = mlp(current, both)
+    g_loss = _bce_ones(logits[:, n:]) if non_saturating else -_real_fake_loss(logits, n)
+    return g_loss, d_loss, own
+
+
+def _veegan_discriminator_loss(R, D, x, z, fake):
+    """Srivastava et al. 2017, Alg. 1: D tells (z, G(z)) from (F(x), x); F = the reconstructor."""
+    with torch.no_grad():
+        z_rec = mlp(R, x)
+    return _real_fake_loss(mlp(D, torch.cat([torch.cat([z, fake], 2), torch.cat([z_rec, x], 2)], 1)), x.shape[1])
+
+
+def _veegan_generator_loss(R, D, z, fake):
+    rec = (z - mlp(R, fake)).pow(2).sum(2).mean(1)
+    return mlp(D, torch.cat([z, fake], 2)).mean(dim=(1, 2)) + rec, rec
+
+
+def _vae_loss(E, G, log_tau, x, eps):
+    """-ELBO per data point, per seed (Kingma & Welling 2014), Gaussian decoder of learned std τ."""
+    mu, log_var = mlp(E, x).chunk(2, dim=2)
+    z = mu + (0.5 * log_var).exp() * eps
+    residual = (x - mlp(G, z)) / log_tau.exp()
+    log_px = (-0.5 * residual.pow(2) - log_tau - 0.5 * math.log(2 * math.pi)).sum(2)
+    kl = 0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var).sum(2)
+    return (kl - log_px).mean(1)
+
+
+def _sig_loss(G, z, x, sigma: float):
+    """H_M (004 eq. 6): -mean_i log 1/M Σ_j N(x_i | θ_j, σ² I), θ_j = G(z_j)."""
+    theta = mlp(G, z)  # (S, M, d)
+    d, inv = x.shape[2], 1.0 / sigma ** 2
+    # log N(x_i | θ_j, σ² I) = (2 x·θ - ||x||² - ||θ||²) / (2σ²) - d/2 log(2πσ²), in one baddbmm
+    offset = (-0.5 * inv) * (x.pow(2).sum(2, keepdim=True) + theta.pow(2).sum(2)[:, None, :]) \
+        - 0.5 * d * math.log(2 * math.pi * sigma ** 2)
+    log_p = torch.baddbmm(offset, x, theta.transpose(1, 2), alpha=inv)
+    return -(_LogMeanExp.apply(log_p)).mean(1)
 
 
 class StackedToy(nn.Module):
     def __init__(self, family: str, params: dict | None, sigma: float, seeds: list[int],
-                 device: torch.device | str = "cpu"):
+                 device: torch.device | str = "cpu", compile: bool = False):
         super().__init__()
         if family not in _NETS:
             raise ValueError(f"unknown toy model '{family}'; choose one of {', '.join(_NETS)}")
         self.family, self.seeds, self.device = family, list(seeds), torch.device(device)
+        self.compile, self._compiled = bool(compile), {}
         plain = []
         for seed in self.seeds:  # the one-seed model's initial weights, seed by seed
             torch.manual_seed(seed)
@@ -195,6 +300,22 @@ class StackedToy(nn.Module):
             for group in opt.param_groups:
                 group["lr"] = self.base_lr[name] * scale
 
+    def _call(self, fn, *args):
+        """``fn(*args)``, through ``torch.compile`` when the model was built with ``compile=True``."""
+        if not self.compile:
+            return fn(*args)
+        compiled = self._compiled.get(fn)
+        if compiled is None:
+            compiled = self._compiled[fn] = torch.compile(fn, dynamic=False)
+            try:  # the first call compiles
+                return compiled(*args)
+            except Exception as err:  # noqa: BLE001 - any backend failure: the eager step is the same step
+                warnings.warn(f"torch.compile failed ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+                              "training this model eagerly", stacklevel=3)
+                self.compile = False
+                return fn(*args)
+        return compiled(*args)
+
     def _step(self, opt_name: str, loss: torch.Tensor) -> None:
         opt = self.opts[opt_name]
         params = opt.param_groups[0]["params"]
@@ -210,63 +331,40 @@ class StackedToy(nn.Module):
 
     def _train_gan(self, x, rngs):
         G, D = self.nets["generator"], self.nets["discriminator"]
-        n = x.shape[1]
-        fake = mlp(G, self.noise(n, rngs))
-        logits = mlp(D, torch.cat([x, fake.detach()], 1))  # one pass for real and fake
-        d_loss = _bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:])
+        fake = self._call(_generate, G, self.noise(x.shape[1], rngs))
+        d_loss = self._call(_gan_discriminator_loss, D, x, fake.detach())
         self._step("opt_d", d_loss)
-        if self.generator_loss == "non_saturating":  # 004 App. B, Alg. 1: -E log D(G(z))
-            g_loss = _bce_ones(mlp(D, fake))
-        else:  # minimax: maximise the discriminator's loss
-            logits = mlp(D, torch.cat([x, fake], 1))
-            g_loss = -(_bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:]))
+        g_loss = self._call(_gan_generator_loss, D, x, fake, self.generator_loss == "non_saturating")
         self._step("opt_g", g_loss)
         return {"loss": g_loss.detach(), "d_loss": d_loss.detach()}
 
-    def _unrolled_discriminator(self, x, fake):
-        """θ_D^K (Metz et al. 2016 eq. 4-6) as a differentiable function of ``fake``: K Adam steps from
-        the discriminator optimiser's current moments. Each step's gradient is written out
-        (:func:`discriminator_gradients`), so the generator's gradient is one first-order backward
-        through K explicit Adam steps instead of autograd's double backward."""
+    def _train_unrolled_gan(self, x, rngs):
+        """Metz et al. 2016 eq. 4-6: the generator descends the loss of the discriminator K Adam steps
+        ahead; the discriminator's own (simultaneous) step is the look-ahead's first step, taken over."""
+        G, D = self.nets["generator"], self.nets["discriminator"]
         opt = self.opts["opt_d"]
         group = opt.param_groups[0]
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-        current = [p.detach() for p in self.nets["discriminator"]]
-        m, v, t = [], [], 0
-        for p in self.nets["discriminator"]:
-            st = opt.state.get(p, {})
-            m.append(st["exp_avg"].detach() if st else torch.zeros_like(p))
-            v.append(st["exp_avg_sq"].detach() if st else torch.zeros_like(p))
-            t = int(st["step"]) if st else 0
-        n = x.shape[1]
-        both = torch.cat([x, fake], 1)
-        for _ in range(self.unroll_steps):
-            grads = discriminator_gradients(current, both, n)
-            t += 1
-            c1, c2 = 1 - b1 ** t, 1 - b2 ** t
-            new = []
-            for i, (p, g) in enumerate(zip(current, grads)):
-                m[i] = b1 * m[i] + (1 - b1) * g
-                v[i] = b2 * v[i] + (1 - b2) * g * g
-                # clamp keeps d sqrt/dv finite where a gradient is exactly 0 (dead ReLU); value unchanged
-                new.append(p - (lr / c1) * m[i] / ((v[i] / c2).clamp_min(1e-30).sqrt() + eps))
-            current = new
-        return current
-
-    def _train_unrolled_gan(self, x, rngs):
-        G, D = self.nets["generator"], self.nets["discriminator"]
-        n = x.shape[1]
-        fake = mlp(G, self.noise(n, rngs))
-        unrolled = self._unrolled_discriminator(x, fake)
-        logits = mlp(unrolled, torch.cat([x, fake], 1))
-        if self.generator_loss == "non_saturating":
-            g_loss = _bce_ones(logits[:, n:])
-        else:
-            g_loss = -(_bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:]))
+        states = [opt.state.get(p) for p in D]
+        m = [st["exp_avg"] if st else torch.zeros_like(p) for st, p in zip(states, D)]
+        v = [st["exp_avg_sq"] if st else torch.zeros_like(p) for st, p in zip(states, D)]
+        t = int(states[0]["step"]) if states[0] else 0
+        ahead = range(t + 1, t + 1 + max(self.unroll_steps, 1))
+        step_sizes = torch.tensor([lr / (1 - b1 ** k) for k in ahead], device=self.device)
+        corrections = torch.tensor([1 - b2 ** k for k in ahead], device=self.device)
+        g_loss, d_loss, own = self._call(
+            _unrolled_generator_loss, G, [p.detach() for p in D], m, v, step_sizes, corrections,
+            x, self.noise(x.shape[1], rngs), b1, b2, eps, self.unroll_steps, self.generator_loss == "non_saturating")
         g_grads = torch.autograd.grad(g_loss.sum(), G)
-        logits = mlp(D, torch.cat([x, fake.detach()], 1))  # the real discriminator's own step (simultaneous)
-        d_loss = _bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:])
-        self._step("opt_d", d_loss)
+        with torch.no_grad():  # Adam's own step of the discriminator = the look-ahead's first step
+            for p, st, new, m1, v1 in zip(D, states, *own):
+                p.copy_(new)
+                if st:
+                    st["exp_avg"].copy_(m1)
+                    st["exp_avg_sq"].copy_(v1)
+                    st["step"] += 1
+                else:
+                    opt.state[p] = {"step": torch.tensor(1.0), "exp_avg": m1.clone(), "exp_avg_sq": v1.clone()}
         for p, g in zip(G, g_grads):
             p.grad = g
         self.opts["opt_g"].step()
@@ -274,40 +372,24 @@ class StackedToy(nn.Module):
 
     def _train_veegan(self, x, rngs):
         G, R, D = self.nets["generator"], self.nets["reconstructor"], self.nets["discriminator"]
-        n = x.shape[1]
-        z = self.noise(n, rngs)
-        fake = mlp(G, z)
-        with torch.no_grad():
-            z_rec = mlp(R, x)
-        logits = mlp(D, torch.cat([torch.cat([z, fake.detach()], 2), torch.cat([z_rec, x], 2)], 1))
-        d_loss = _bce_ones(logits[:, :n]) + _bce_zeros(logits[:, n:])  # Srivastava et al. Alg. 1
+        z = self.noise(x.shape[1], rngs)
+        fake = self._call(_generate, G, z)
+        d_loss = self._call(_veegan_discriminator_loss, R, D, x, z, fake.detach())
         self._step("opt_d", d_loss)
-        rec = (z - mlp(R, fake)).pow(2).sum(2).mean(1)
-        adv = mlp(D, torch.cat([z, fake], 2)).mean(dim=(1, 2))
-        g_loss = adv + rec
+        g_loss, rec = self._call(_veegan_generator_loss, R, D, z, fake)
         self._step("opt_g", g_loss)
         return {"loss": g_loss.detach(), "d_loss": d_loss.detach(), "rec": rec.detach()}
 
     def _train_vae(self, x, rngs):
-        G, E, (log_tau,) = self.nets["generator"], self.nets["encoder"], self.nets["log_tau"]
-        h = mlp(E, x)
-        mu, log_var = h.chunk(2, dim=2)
-        z = mu + (0.5 * log_var).exp() * self.noise(x.shape[1], rngs)
-        residual = (x - mlp(G, z)) / log_tau.exp()
-        log_px = (-0.5 * residual.pow(2) - log_tau - 0.5 * math.log(2 * math.pi)).sum(2)
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var).sum(2)
-        loss = (kl - log_px).mean(1)  # -ELBO per data point, per seed
+        loss = self._call(_vae_loss, self.nets["encoder"], self.nets["generator"], self.nets["log_tau"][0],
+                          x, self.noise(x.shape[1], rngs))
         self._step("opt", loss)
         return {"loss": loss.detach()}
 
     def _train_sig(self, x, rngs):
-        theta = mlp(self.nets["generator"], self.noise(self.m or x.shape[1], rngs))  # (S, M, d)
-        d, inv = x.shape[2], 1.0 / self.sigma ** 2
-        # log N(x_i | θ_j, σ² I) = (2 x·θ - ||x||² - ||θ||²) / (2σ²) - d/2 log(2πσ²), in one baddbmm
-        offset = (-0.5 * inv) * (x.pow(2).sum(2, keepdim=True) + theta.pow(2).sum(2)[:, None, :]) \
-            - 0.5 * d * math.log(2 * math.pi * self.sigma ** 2)
-        log_p = torch.baddbmm(offset, x, theta.transpose(1, 2), alpha=inv)
-        loss = -(_LogMeanExp.apply(log_p)).mean(1)  # H_M, 004 eq. 6
+        # not compiled: its cost is the (N, M) log-likelihood matrix's exp, which compiling does not
+        # shorten (benchmarks/bench_toy_steps.py)
+        loss = _sig_loss(self.nets["generator"], self.noise(self.m or x.shape[1], rngs), x, self.sigma)
         self._step("opt", loss)
         return {"loss": loss.detach()}
 
