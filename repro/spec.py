@@ -177,10 +177,11 @@ def validate(raw: Any, path: Path) -> Spec:
             full = (raw["grid"].get("axes") or {}).get(axis)
             if full is None or any(v not in full for v in values):
                 raise SpecError(f"{where}.scales.{name}.grid.axes.{axis}: must be a subset of grid.axes.{axis}")
+            methods = sub.get("methods") or raw["grid"]["methods"]
             for method, pinned in (raw["grid"].get("pin") or {}).items():
-                if axis in pinned and pinned[axis] not in values:
+                if method in methods and axis in pinned and pinned[axis] not in values:
                     raise SpecError(f"{where}.scales.{name}.grid.axes.{axis}: must include {pinned[axis]!r}, "
-                                    f"the value grid.pin.{method} runs at")
+                                    f"the value grid.pin.{method} runs at (or leave {method} out of its methods)")
     missing = [s for s in SCALES if s not in raw["scales"]]
     if missing:
         raise SpecError(f"{where}.scales: missing scale(s) {', '.join(missing)}")

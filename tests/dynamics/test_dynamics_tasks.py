@@ -96,15 +96,15 @@ def test_fig2_reads_table1_samples(tmp_path):
     folder = tmp_path / "results" / "sig-table1" / "abc"
     folder.mkdir(parents=True)
     (folder / "record.json").write_text(json.dumps({"key": "abc", "method": "sig", "seed": 0, "scale": "smoke",
-                                                    "axes": {"std": 0.2}, "status": "ok", "metrics": {"modes": 25, "hq": 0.9, "kl": 0.1}}))
+                                                    "axes": {"std": 0.1}, "status": "ok", "metrics": {"modes": 25, "hq": 0.9, "kl": 0.1}}))
     torch.save({"samples": torch.randn(100, 2), "centers": torch.zeros(25, 2)}, folder / "samples.pt")
     cfg = smoke_cfg("sig-fig2", method="sig")
     out = sig_figures.run(cfg, RunContext(run_dir=tmp_path / "results" / "sig-fig2" / "k"))
     assert out["metrics"] == {"modes": 25.0, "hq": 0.9, "kl": 0.1}
     with pytest.raises(FileNotFoundError, match="run `repro run sig-table1"):
         sig_figures.run(dict(cfg, method="gan"), RunContext(run_dir=tmp_path / "results" / "sig-fig2" / "k2"))
-    with pytest.raises(FileNotFoundError, match="std 0.1"):  # a run at another std is not the one asked for
-        sig_figures.run(dict(cfg, std=0.1), RunContext(run_dir=tmp_path / "results" / "sig-fig2" / "k3"))
+    with pytest.raises(FileNotFoundError, match="std 0.2"):  # a run at another std is not the one asked for
+        sig_figures.run(dict(cfg, std=0.2), RunContext(run_dir=tmp_path / "results" / "sig-fig2" / "k3"))
 
 
 def test_stacked_mnist_task_pipeline(tmp_path, monkeypatch):
