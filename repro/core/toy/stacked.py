@@ -278,7 +278,7 @@ class StackedToy(nn.Module):
             group = getattr(ref, oname).param_groups[0]
             ps = [p for n in owned for p in self.nets[n] if p.requires_grad]
             self.opts[oname] = torch.optim.Adam(ps, lr=group["lr"], betas=group["betas"], eps=group["eps"],
-                                                foreach=True)
+                                                fused=True)
             self.base_lr[oname] = group["lr"]
         if family == "sig":
             self.sigma, self.m = ref.sigma, ref.m
@@ -366,7 +366,7 @@ class StackedToy(nn.Module):
                 else:
                     opt.state[p] = {"step": torch.tensor(1.0), "exp_avg": m1.clone(), "exp_avg_sq": v1.clone()}
         for p, g in zip(G, g_grads):
-            p.grad = g
+            p.grad = g.contiguous()  # the fused Adam walks grad and weight in the same memory order
         self.opts["opt_g"].step()
         return {"loss": g_loss.detach(), "d_loss": d_loss.detach()}
 
