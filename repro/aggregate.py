@@ -5,6 +5,8 @@ failed runs are counted and shown, never averaged in.
 """
 from __future__ import annotations
 
+import json
+
 import math
 import re
 import warnings
@@ -35,18 +37,67 @@ def _scales_of_keys(spec: Spec) -> dict[str, list[str]]:
     return out
 
 
+def _current_config(spec: Spec):
+    """record -> the configuration the spec now gives the run at the record's scale, method, dataset,
+    axes and seed (also a seed, dataset or axis value beyond the scale's defaults); None when the spec
+    has no such method or dataset any more."""
+    from .spec import SpecError, expand
+
+    cache: dict[tuple, dict | None] = {}
+
+    def config_of(rec: dict) -> dict | None:
+        where = (rec.get("scale"), rec["method"], rec["dataset"], rec.get("seed"))
+        if where not in cache:
+            try:
+                runs = expand(spec, where[0], methods=[where[1]], datasets=[where[2]], seeds=int(where[3]) + 1)
+            except (SpecError, TypeError, ValueError):
+                runs = []
+            cache[where] = next((r.config for r in runs if r.seed == where[3]), None)
+        config = cache[where]
+        if config is None:
+            return None
+        axes = rec.get("axes") or {}
+        return {**config, **axes, "axes": {**config.get("axes", {}), **axes}}  # as expand sets an axis value
+
+    return config_of
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _older_configuration(rec: dict, current: dict | None) -> bool:
+    """Whether a record was run with settings the spec no longer gives its run: no such method or dataset
+    any more, or a setting the record names now has another value (settings it does not name are not
+    compared)."""
+    from .spec import KERNEL_ONLY_KEYS
+
+    if current is None:
+        return True
+    ran = rec.get("config") or {}
+    return any(_canonical(ran[k]) != _canonical(current[k]) for k in ran.keys() & current.keys()
+               if k not in KERNEL_ONLY_KEYS)
+
+
 def records_frame(spec: Spec, results: Path) -> pd.DataFrame:
     """One row per record and scale it counts at: dims, seed, scale, status, flags, wall time and every metric.
 
     A record counts at every scale whose runs include its key (one run shared by two scales counts at
-    both). A record no scale asks for any more counts at the scale it was run at, except in a job that
-    shares runs across scales, where it is left out (its configuration is no longer the job's)."""
+    both); any other at the scale it was run at (a run beyond the scale's defaults: ``--seeds``,
+    ``--dataset``), unless it is of an older configuration of the job (:func:`_older_configuration`):
+    that one counts nowhere, so a cell never mixes two protocols. Its record stays on disk."""
     rows = []
-    shared = _scales_of_keys(spec) if (spec.config or {}).get("share_runs_across_scales") else {}
+    by_scale = _scales_of_keys(spec)
+    shared = (spec.config or {}).get("share_runs_across_scales")
+    current = _current_config(spec)
     for rec in store.iter_records(results, spec.id):
-        if shared and rec["key"] not in shared:
-            continue  # a run of an older configuration of a job that shares runs: no scale asks for it
-        for scale in shared.get(rec["key"], [rec.get("scale")]):
+        if rec["key"] in by_scale:
+            scales = by_scale[rec["key"]] if shared else [rec.get("scale")]
+        elif not shared and not _older_configuration(rec, current(rec)):
+            scales = [rec.get("scale")]
+        else:
+            continue  # an older configuration of the job: no scale asks for it
+        for scale in scales:
             rows.append(_record_row(spec, rec, scale))
     return pd.DataFrame(rows)
 

@@ -17,7 +17,8 @@ Config read:
   cfg['curve_points'] evaluations along training, recorded as the run's curve (default 10)
   cfg['batch_size'], cfg['eval_samples'], cfg['metric'] {threshold: 3, min_count: 1000} (004 §5.2)
   cfg['plot_samples'], cfg['saved_samples']  sizes of samples.png (2,500) and samples.pt (for 004 Fig. 2)
-  cfg['compile']     optional, default false: the step's losses through torch.compile (repro.core.toy.stacked)
+  cfg['compile']     optional, default false: the step's losses through torch.compile (true, or a
+                     torch.compile mode such as max-autotune-no-cudagraphs; repro.core.toy.stacked)
 and returns {"metrics": {modes, hq, kl}, "steps", "curve", "notes"} per run.
 """
 from __future__ import annotations
@@ -183,7 +184,7 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
 
     device = ctxs[0].device
     model = StackedToy(family, cfg.get("model"), sigma=data["std"], seeds=seeds, device=device,
-                       compile=bool(cfg.get("compile", False)))
+                       compile=cfg.get("compile") or False)
     noise_rngs = [torch.Generator().manual_seed(seed) for seed in seeds]
     data_rngs = [torch.Generator().manual_seed(seed + DATA_STREAM) for seed in seeds]
     curves: list[list[dict]] = [[] for _ in seeds]
@@ -239,7 +240,7 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
                     "seed": seeds[i], "std": data["std"]}, ctx.artifact("samples.pt"))
         notes = [f"{family}: {steps} steps of batch {batch_size}, std {data['std']}"
                  + (f", lr × {decay.get('factor', 0.1)} after {decay.get('at', 0.9):.0%} of the steps" if decay else "")
-                 + f"; trained with {len(seeds)} seed(s) batched" + (", compiled" if model.compile else "")
+                 + f"; trained with {len(seeds)} seed(s) batched" + (f", compiled ({model.compile})" if model.compile else "")
                  + f"; metrics on {eval_samples} samples "
                  f"(threshold {metric['threshold']} std, mode when > {metric['min_count']} high-quality samples)"]
         if start:

@@ -140,3 +140,27 @@ def test_per_metric_uncalibrated_mark_footnotes_and_network(tmp_path, monkeypatc
     assert "| 1.500 ± 0.707† |" in text and "0.500 ± 0.000†‡" in text
     assert text.count("IS ‡: no logits layer offline.") == 1 and "Feature network: TF-Inception FID network" in text
     assert "fashion32: Fashion-MNIST zero-padded to 32×32" in text
+
+
+def test_records_of_an_older_configuration_are_left_out(tmp_path):
+    """A cell never mixes protocols: a record whose settings the spec has since changed counts nowhere;
+    one beyond the scale's default seeds, with today's settings, counts at its scale."""
+    from repro.spec import expand
+
+    spec = find_job("sig-fig3")  # a job whose runs are not shared across scales
+    results = tmp_path / "results"
+    runs = {r.seed: r for r in expand(spec, "cpu", datasets=["gmm-uneven"], seeds=4)}
+
+    def write(key, run, config, modes):
+        store.write_json_atomic(results / spec.id / key / store.RECORD, {
+            "key": key, "job": spec.id, "method": run.method, "dataset": run.dataset, "seed": run.seed,
+            "scale": "cpu", "axes": {}, "config": config, "status": "ok", "metrics": {"modes": modes}})
+
+    write(runs[0].key, runs[0], runs[0].config, 25.0)  # today's run
+    older = dict(runs[1].config, uneven={**runs[1].config["uneven"], "std": 0.2})
+    write("older", runs[1], older, 3.0)  # the same seed's slot under an earlier protocol
+    write(runs[3].key, runs[3], runs[3].config, 24.0)  # seed 3: beyond the scale's 2 seeds, today's settings
+    write("compiled", runs[2], dict(runs[2].config, compile=True), 23.0)  # kernels only: the same run
+    frame = records_frame(spec, results)
+    assert sorted(frame["seed"]) == [0, 2, 3]
+    assert sorted(frame["modes"]) == [23.0, 24.0, 25.0]

@@ -12,7 +12,8 @@ model's (built under ``torch.manual_seed(seed)``), and its latent noise and data
 returns the per-seed losses {name: tensor (S,)}; ``sample(n, generators)`` -> (S, n, 2);
 ``seed_state(s)`` / ``load_seed_states(states)`` hold one seed's weights and Adam moments.
 
-``compile=True`` runs each step's loss functions through ``torch.compile`` (fixed shapes). There the
+``compile=True`` (or a ``torch.compile`` mode, e.g. "max-autotune-no-cudagraphs") runs each step's loss
+functions through ``torch.compile`` (fixed shapes). There the
 layers with a 2-wide input or an output of width <= 4 (the 2-D data and the discriminators' single
 logit) are written as fused elementwise sums instead of batched products, which MKL runs far below
 its matrix-product rate at those shapes (benchmarks/bench_toy_steps.py); the values are the same to
@@ -254,12 +255,12 @@ def _sig_loss(G, z, x, sigma: float):
 
 class StackedToy(nn.Module):
     def __init__(self, family: str, params: dict | None, sigma: float, seeds: list[int],
-                 device: torch.device | str = "cpu", compile: bool = False):
+                 device: torch.device | str = "cpu", compile: bool | str = False):
         super().__init__()
         if family not in _NETS:
             raise ValueError(f"unknown toy model '{family}'; choose one of {', '.join(_NETS)}")
         self.family, self.seeds, self.device = family, list(seeds), torch.device(device)
-        self.compile, self._compiled = bool(compile), {}
+        self.compile, self._compiled = compile or False, {}  # False, True or a torch.compile mode
         plain = []
         for seed in self.seeds:  # the one-seed model's initial weights, seed by seed
             torch.manual_seed(seed)
@@ -311,7 +312,8 @@ class StackedToy(nn.Module):
             return fn(*args)
         compiled = self._compiled.get(fn)
         if compiled is None:
-            compiled = self._compiled[fn] = torch.compile(fn, dynamic=False)
+            mode = None if self.compile is True else self.compile
+            compiled = self._compiled[fn] = torch.compile(fn, dynamic=False, mode=mode)
             try:  # the first call compiles
                 return compiled(*args)
             except Exception as err:  # noqa: BLE001 - any backend failure: the eager step is the same step
@@ -392,9 +394,7 @@ class StackedToy(nn.Module):
         return {"loss": loss.detach()}
 
     def _train_sig(self, x, rngs):
-        # not compiled: its cost is the (N, M) log-likelihood matrix's exp, which compiling does not
-        # shorten (benchmarks/bench_toy_steps.py)
-        loss = _sig_loss(self.nets["generator"], self.noise(self.m or x.shape[1], rngs), x, self.sigma)
+        loss = self._call(_sig_loss, self.nets["generator"], self.noise(self.m or x.shape[1], rngs), x, self.sigma)
         self._step("opt", loss)
         return {"loss": loss.detach()}
 
