@@ -86,20 +86,26 @@ def records_frame(spec: Spec, results: Path) -> pd.DataFrame:
     both); any other at the scale it was run at (a run beyond the scale's defaults: ``--seeds``,
     ``--dataset``), unless it is of an older configuration of the job (:func:`_older_configuration`):
     that one counts nowhere, so a cell never mixes two protocols. Its record stays on disk."""
-    rows = []
+    scales_of = record_scales(spec)
+    return pd.DataFrame([_record_row(spec, rec, scale) for rec in store.iter_records(results, spec.id)
+                         for scale in scales_of(rec)])
+
+
+def record_scales(spec: Spec):
+    """record -> the scales it counts at, as :func:`records_frame` counts them ([] for a record of an
+    older configuration of the job)."""
     by_scale = _scales_of_keys(spec)
     shared = (spec.config or {}).get("share_runs_across_scales")
     current = _current_config(spec)
-    for rec in store.iter_records(results, spec.id):
+
+    def scales_of(rec: dict) -> list[str]:
         if rec["key"] in by_scale:
-            scales = by_scale[rec["key"]] if shared else [rec.get("scale")]
-        elif not shared and not _older_configuration(rec, current(rec)):
-            scales = [rec.get("scale")]
-        else:
-            continue  # an older configuration of the job: no scale asks for it
-        for scale in scales:
-            rows.append(_record_row(spec, rec, scale))
-    return pd.DataFrame(rows)
+            return by_scale[rec["key"]] if shared else [rec.get("scale")]
+        if not shared and not _older_configuration(rec, current(rec)):
+            return [rec.get("scale")]
+        return []  # an older configuration of the job: no scale asks for it
+
+    return scales_of
 
 
 def _record_row(spec: Spec, rec: dict, scale) -> dict:

@@ -64,6 +64,19 @@ def gather(sources: list[Path], on_corrupt=_warn) -> dict[tuple[str, str], tuple
     return found
 
 
+def _current_only(found: dict) -> dict:
+    """The records the tables count: none of an older configuration of its job (nor of a job gone)."""
+    from ..aggregate import record_scales
+    from .ledger import specs_by_id
+
+    specs = specs_by_id()
+    scales_of = {job: record_scales(spec) for job, spec in specs.items()}
+    kept = {ident: hit for ident, hit in found.items() if ident[0] in specs and scales_of[ident[0]](hit[1])}
+    if len(kept) < len(found):
+        _warn(f"left out {len(found) - len(kept)} record(s) of older configurations (the tables do not count them)")
+    return kept
+
+
 def shrink_png(path: Path, colors: int = 128) -> None:
     """Re-save a figure as a 128-colour palette PNG (3-4× smaller; plots use few colours)."""
     from PIL import Image
@@ -115,7 +128,7 @@ def collect(sources: list[Path], dest: Path | None = None, clean: bool = False) 
     from ..report.build import build_report
 
     dest = Path(dest or paths.reference_dir())
-    found = gather([Path(s) for s in sources])
+    found = _current_only(gather([Path(s) for s in sources]))
     if clean and (dest / RESULTS).exists():
         shutil.rmtree(dest / RESULTS)
     for (job, key), (path, _) in found.items():

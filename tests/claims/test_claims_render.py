@@ -111,6 +111,20 @@ def test_collect_copies_records_only_and_writes_provenance(tmp_path, capsys):
         store.read_record(path)
 
 
+def test_collect_leaves_out_records_of_an_older_configuration(tmp_path, capsys):
+    """What the tables would not count is not shipped: a record whose settings the spec has changed."""
+    from claims_fixtures import record
+
+    src = tmp_path / "src"
+    write_records(src, RUNS[:2])
+    old = record("repulsive-figS1", "toy-mmd-rbf", "px-normal", 1, {"w1": 1.5, "w2": 0.7, "max_real_eig": -0.1})
+    old["config"]["method"] = "toy-mmd-rep"  # a setting the spec now gives another value
+    store.write_json_atomic(store.record_path(src, "repulsive-figS1", "older"), dict(old, key="older"))
+    n, _ = collect([src], tmp_path / "ref")
+    assert n == 2 and not (tmp_path / "ref" / "results" / "repulsive-figS1" / "older").exists()
+    assert "left out 1 record(s) of older configurations" in capsys.readouterr().err
+
+
 def test_report_with_both_points_at_the_reference(project):
     from repro.report.build import build_report
 
