@@ -13,11 +13,11 @@ returns the per-seed losses {name: tensor (S,)}; ``sample(n, generators)`` -> (S
 ``seed_state(s)`` / ``load_seed_states(states)`` hold one seed's weights and Adam moments.
 
 ``compile=True`` (or a ``torch.compile`` mode, e.g. "max-autotune-no-cudagraphs") runs each step's loss
-functions through ``torch.compile`` (fixed shapes). There the
-layers with a 2-wide input or an output of width <= 4 (the 2-D data and the discriminators' single
-logit) are written as fused elementwise sums instead of batched products, which MKL runs far below
-its matrix-product rate at those shapes (benchmarks/bench_toy_steps.py); the values are the same to
-float32 rounding. If compilation fails (no C++ compiler, say), training goes on eagerly with a warning.
+functions through ``torch.compile`` (fixed shapes). There the layers with a 2-wide input or an output
+of width <= 4 (the 2-D data, the discriminators' single logit) are written as fused elementwise sums
+instead of batched products, which MKL runs far below its matrix-product rate at those shapes
+(benchmarks/bench_toy_steps.py); the values are the same to float32 rounding. If compilation fails
+(no C++ compiler, say), training goes on eagerly with a warning.
 """
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ def discriminator_gradients(params: list[torch.Tensor], xy: torch.Tensor, n_real
     dl = torch.cat([-torch.sigmoid(-logit[:, :n_real]) / n_real, torch.sigmoid(logit[:, n_real:]) / n_fake], 1)
     mask = h.detach().sign()  # relu'(a): 1 where a > 0, else 0
     w2t = w2.transpose(1, 2)
-    loss = _bce_ones(logit[:, :n_real]) + _bce_zeros(logit[:, n_real:])
+    loss = _real_fake_loss(logit, n_real)
     if torch.compiler.is_compiling():  # fused reductions over the rows (see ``linear``)
         dm = dl * mask
         dw1 = torch.stack([(xy[..., i:i + 1] * dm).sum(1) for i in range(xy.shape[2])], 1)
@@ -307,7 +307,7 @@ class StackedToy(nn.Module):
                 group["lr"] = self.base_lr[name] * scale
 
     def _call(self, fn, *args):
-        """``fn(*args)``, through ``torch.compile`` when the model was built with ``compile=True``."""
+        """``fn(*args)``, through ``torch.compile`` when the model was built with ``compile`` set."""
         if not self.compile:
             return fn(*args)
         compiled = self._compiled.get(fn)
@@ -371,7 +371,8 @@ class StackedToy(nn.Module):
                     st["exp_avg_sq"].copy_(v1)
                     st["step"] += 1
                 else:
-                    opt.state[p] = {"step": torch.tensor(1.0), "exp_avg": m1.clone(), "exp_avg_sq": v1.clone()}
+                    opt.state[p] = {"step": torch.tensor(1.0, device=p.device),  # fused Adam: on the weight's device
+                                    "exp_avg": m1.clone(), "exp_avg_sq": v1.clone()}
         for p, g in zip(G, g_grads):
             p.grad = g.contiguous()  # the fused Adam walks grad and weight in the same memory order
         self.opts["opt_g"].step()
@@ -440,6 +441,6 @@ class StackedToy(nn.Module):
                 steps = {e["step"] for e in entries}
                 if len(steps) != 1:
                     raise ValueError(f"seeds are at different optimiser steps {sorted(steps)}; resume them apart")
-                opt.state[p] = {"step": torch.tensor(entries[0]["step"]),
+                opt.state[p] = {"step": torch.tensor(float(entries[0]["step"]), device=self.device),
                                 "exp_avg": torch.stack([e["exp_avg"] for e in entries]).to(self.device),
                                 "exp_avg_sq": torch.stack([e["exp_avg_sq"] for e in entries]).to(self.device)}
