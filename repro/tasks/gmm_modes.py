@@ -184,7 +184,7 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
 
     device = ctxs[0].device
     model = StackedToy(family, cfg.get("model"), sigma=data["std"], seeds=seeds, device=device,
-                       compile=cfg.get("compile") or False)
+                       compile=cfg.get("compile"))
     noise_rngs = [torch.Generator().manual_seed(seed) for seed in seeds]
     data_rngs = [torch.Generator().manual_seed(seed + DATA_STREAM) for seed in seeds]
     curves: list[list[dict]] = [[] for _ in seeds]

@@ -87,13 +87,12 @@ class _StackedLinear(torch.autograd.Function):
 
 
 def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    if not torch.compiler.is_compiling():
-        return _StackedLinear.apply(x, w, b)
-    k, n = w.shape[1], w.shape[2]
-    if k <= 2:  # Σ_i x_i w_i: one fused loop with what follows (ReLU, ...) instead of a K = 2 product
-        return b + sum(x[..., i:i + 1] * w[:, i:i + 1, :] for i in range(k))
-    if n <= 4:  # a few output columns: fused reductions over k
-        return b + torch.stack([(x * w[:, :, j][:, None, :]).sum(2) for j in range(n)], 2)
+    if torch.compiler.is_compiling():
+        k, n = w.shape[1], w.shape[2]
+        if k <= 2:  # Σ_i x_i w_i: one fused loop with what follows (ReLU, ...) instead of a K = 2 product
+            return b + sum(x[..., i:i + 1] * w[:, i:i + 1, :] for i in range(k))
+        if n <= 4:  # a few output columns: fused reductions over k
+            return b + torch.stack([(x * w[:, :, j][:, None, :]).sum(2) for j in range(n)], 2)
     return _StackedLinear.apply(x, w, b)
 
 
@@ -255,7 +254,7 @@ def _sig_loss(G, z, x, sigma: float):
 
 class StackedToy(nn.Module):
     def __init__(self, family: str, params: dict | None, sigma: float, seeds: list[int],
-                 device: torch.device | str = "cpu", compile: bool | str = False):
+                 device: torch.device | str = "cpu", compile: bool | str | None = False):
         super().__init__()
         if family not in _NETS:
             raise ValueError(f"unknown toy model '{family}'; choose one of {', '.join(_NETS)}")
