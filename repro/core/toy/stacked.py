@@ -172,23 +172,51 @@ def discriminator_gradients(params: list[torch.Tensor], xy: torch.Tensor, n_real
 # Pure functions of the stacked weights (lists of tensors) and the step's inputs: each is one region
 # for ``torch.compile`` when the model is built with ``compile=True``.
 
-def _generate(G, z):
-    return mlp(G, z)
-
-
 def _real_fake_loss(logits: torch.Tensor, n_real: int) -> torch.Tensor:
     """The discriminator's loss, E softplus(-D(x)) + E softplus(D(fake)) (004 App. B), per seed."""
     return _bce_ones(logits[:, :n_real]) + _bce_zeros(logits[:, n_real:])
 
 
-def _gan_discriminator_loss(D, x, fake):
-    return _real_fake_loss(mlp(D, torch.cat([x, fake], 1)), x.shape[1])  # one pass for real and fake
+def _input_gradient(w1: torch.Tensor, w2: torch.Tensor, h: torch.Tensor, dl) -> torch.Tensor:
+    """Per row, ∂(dl · D(x))/∂x for D(x) = relu(x W1 + b1) W2 + b2 with h = relu(x W1 + b1):
+    ((dl ⊙ relu'(a)) ⊙ W2ᵀ) W1ᵀ; ``w1`` may be W1's rows of some inputs only (those gradients)."""
+    da = dl * h.sign() * w2.transpose(1, 2)  # (S, N, hidden)
+    return torch.stack([(da * w1[:, i:i + 1, :]).sum(2) for i in range(w1.shape[1])], 2)
 
 
-def _gan_generator_loss(D, x, fake, non_saturating: bool):
-    if non_saturating:  # 004 App. B, Alg. 1: -E log D(G(z))
-        return _bce_ones(mlp(D, fake))
-    return -_real_fake_loss(mlp(D, torch.cat([x, fake], 1)), x.shape[1])  # minimax: maximise D's loss
+def _adam_update(params, grads, m, v, step_size, correction, b1: float, b2: float, eps: float):
+    """One Adam step written out (Kingma & Ba 2015, Alg. 1), differentiable; ``step_size`` = lr / (1 - b1^t),
+    ``correction`` = 1 - b2^t. Returns (new weights, m, v)."""
+    new_m = [b1 * mi + (1 - b1) * g for mi, g in zip(m, grads)]
+    new_v = [b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads)]
+    # clamp keeps d sqrt/dv finite where a gradient is exactly 0 (dead ReLU); value unchanged
+    new = [p - step_size * mi / ((vi / correction).clamp_min(1e-30).sqrt() + eps)
+           for p, mi, vi in zip(params, new_m, new_v)]
+    return new, new_m, new_v
+
+
+def _gan_step(G, D, m, v, step_sizes, corrections, x, z, b1: float, b2: float, eps: float, non_saturating: bool):
+    """One GAN step as one region (004 App. B, Alg. 1): D's Adam step on its loss, then the generator's
+    loss against the updated D, held fixed. Both gradients through D are written out, so nothing of
+    D's (S, N, hidden) activations is kept for a backward: D's own as the look-ahead's
+    (:func:`discriminator_gradients`); the generator loss's with respect to the fake points,
+    ∂L/∂G(z) = ((dl ⊙ relu'(a)) ⊙ W2ᵀ) W1ᵀ, enters ``surrogate`` = Σ G(z) ⊙ stop_grad(∂L/∂G(z)), whose
+    gradient with respect to G's weights is the generator loss's.
+    Returns (generator loss, surrogate, discriminator loss, (D's new weights, m, v) detached)."""
+    n = x.shape[1]
+    fake = mlp(G, z)
+    grads, d_loss = discriminator_gradients(D, torch.cat([x, fake.detach()], 1), n)
+    own = tuple([t.detach() for t in ts] for ts in _adam_update(D, grads, m, v, step_sizes[0], corrections[0], b1, b2, eps))
+    w1, b1_, w2, b2_ = own[0]
+    seen = fake.detach() if non_saturating else torch.cat([x, fake.detach()], 1)
+    h = torch.relu(linear(seen, w1, b1_))
+    logit = linear(h, w2, b2_)
+    if non_saturating:  # L = E softplus(-D(G(z))) = -E log D(G(z))
+        g_loss, dl = _bce_ones(logit), -torch.sigmoid(-logit) / n
+    else:  # L = -(E softplus(-D(x)) + E softplus(D(G(z)))); only the fake rows depend on G
+        g_loss, dl = -_real_fake_loss(logit, n), -torch.sigmoid(logit[:, n:]) / n
+        h = h[:, n:]
+    return g_loss, (fake * _input_gradient(w1, w2, h, dl)).sum(dim=(1, 2)), d_loss, own
 
 
 def _unrolled_generator_loss(G, D, m, v, step_sizes, corrections, x, z, b1: float, b2: float, eps: float,
@@ -201,15 +229,10 @@ def _unrolled_generator_loss(G, D, m, v, step_sizes, corrections, x, z, b1: floa
     look-ahead step is the discriminator's own Adam step."""
     n = x.shape[1]
     both = torch.cat([x, mlp(G, z)], 1)
-    current, m, v = list(D), list(m), list(v)
+    current = D
     for k in range(max(unroll_steps, 1)):
         grads, loss = discriminator_gradients(current, both, n)
-        new = []
-        for i, (p, g) in enumerate(zip(current, grads)):
-            m[i] = b1 * m[i] + (1 - b1) * g
-            v[i] = b2 * v[i] + (1 - b2) * g * g
-            # clamp keeps d sqrt/dv finite where a gradient is exactly 0 (dead ReLU); value unchanged
-            new.append(p - step_sizes[k] * m[i] / ((v[i] / corrections[k]).clamp_min(1e-30).sqrt() + eps))
+        new, m, v = _adam_update(current, grads, m, v, step_sizes[k], corrections[k], b1, b2, eps)
         if k == 0:
             d_loss, own = loss, tuple([t.detach() for t in ts] for ts in (new, m, v))
         if k < unroll_steps:
@@ -219,16 +242,25 @@ def _unrolled_generator_loss(G, D, m, v, step_sizes, corrections, x, z, b1: floa
     return g_loss, d_loss, own
 
 
-def _veegan_discriminator_loss(R, D, x, z, fake):
-    """Srivastava et al. 2017, Alg. 1: D tells (z, G(z)) from (F(x), x); F = the reconstructor."""
+def _veegan_step(G, R, D, m, v, step_sizes, corrections, x, z, b1: float, b2: float, eps: float):
+    """One VEEGAN step as one region (Srivastava et al. 2017, Alg. 1), as :func:`_gan_step`: D tells
+    (z, G(z)) from (F(x), x) (F = the reconstructor) and takes its Adam step (gradient written out);
+    then G and F descend E D(z, G(z)) + E ||z - F(G(z))||² against the updated D, D's part written
+    out through ``surrogate``. Returns (generator loss, surrogate, reconstruction term, D's loss,
+    (D's new weights, m, v) detached)."""
+    n, z_dim = x.shape[1], z.shape[2]
+    fake = mlp(G, z)
     with torch.no_grad():
         z_rec = mlp(R, x)
-    return _real_fake_loss(mlp(D, torch.cat([torch.cat([z, fake], 2), torch.cat([z_rec, x], 2)], 1)), x.shape[1])
-
-
-def _veegan_generator_loss(R, D, z, fake):
+    generated = torch.cat([z, fake.detach()], 2)
+    grads, d_loss = discriminator_gradients(D, torch.cat([generated, torch.cat([z_rec, x], 2)], 1), n)
+    own = tuple([t.detach() for t in ts] for ts in _adam_update(D, grads, m, v, step_sizes[0], corrections[0], b1, b2, eps))
+    w1, b1_, w2, b2_ = own[0]
+    h = torch.relu(linear(generated, w1, b1_))
+    adv = linear(h, w2, b2_).mean(dim=(1, 2))
     rec = (z - mlp(R, fake)).pow(2).sum(2).mean(1)
-    return mlp(D, torch.cat([z, fake], 2)).mean(dim=(1, 2)) + rec, rec
+    d_fake = _input_gradient(w1[:, z_dim:], w2, h, 1.0 / n)  # only G(z)'s columns of D's input
+    return adv + rec, (fake * d_fake).sum(dim=(1, 2)) + rec, rec, d_loss, own
 
 
 def _vae_loss(E, G, log_tau, x, eps):
@@ -336,35 +368,52 @@ class StackedToy(nn.Module):
         return getattr(self, "_train_" + self.family.replace("-", "_"))(x, rngs)
 
     def _train_gan(self, x, rngs):
+        """D's step, then G's against the updated D (004 App. B, Alg. 1), in one region (:func:`_gan_step`)."""
         G, D = self.nets["generator"], self.nets["discriminator"]
-        fake = self._call(_generate, G, self.noise(x.shape[1], rngs))
-        d_loss = self._call(_gan_discriminator_loss, D, x, fake.detach())
-        self._step("opt_d", d_loss)
-        g_loss = self._call(_gan_generator_loss, D, x, fake, self.generator_loss == "non_saturating")
-        self._step("opt_g", g_loss)
+        m, v, step_sizes, corrections, hyper = self._discriminator_adam(1)
+        g_loss, surrogate, d_loss, own = self._call(
+            _gan_step, G, [p.detach() for p in D], m, v, step_sizes, corrections,
+            x, self.noise(x.shape[1], rngs), *hyper, self.generator_loss == "non_saturating")
+        self._generator_step(surrogate, own)
         return {"loss": g_loss.detach(), "d_loss": d_loss.detach()}
 
     def _train_unrolled_gan(self, x, rngs):
         """Metz et al. 2016 eq. 4-6: the generator descends the loss of the discriminator K Adam steps
         ahead; the discriminator's own (simultaneous) step is the look-ahead's first step, taken over."""
         G, D = self.nets["generator"], self.nets["discriminator"]
+        m, v, step_sizes, corrections, hyper = self._discriminator_adam(max(self.unroll_steps, 1))
+        g_loss, d_loss, own = self._call(
+            _unrolled_generator_loss, G, [p.detach() for p in D], m, v, step_sizes, corrections,
+            x, self.noise(x.shape[1], rngs), *hyper, self.unroll_steps, self.generator_loss == "non_saturating")
+        self._generator_step(g_loss, own)
+        return {"loss": g_loss.detach(), "d_loss": d_loss.detach()}
+
+    def _discriminator_adam(self, k: int):
+        """The discriminator optimiser's moments and the step sizes and bias corrections of its next k
+        Adam steps (as tensors: a new lr recompiles nothing), and (b1, b2, eps)."""
         opt = self.opts["opt_d"]
         group = opt.param_groups[0]
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        D = self.nets["discriminator"]
         states = [opt.state.get(p) for p in D]
         m = [st["exp_avg"] if st else torch.zeros_like(p) for st, p in zip(states, D)]
         v = [st["exp_avg_sq"] if st else torch.zeros_like(p) for st, p in zip(states, D)]
         t = int(states[0]["step"]) if states[0] else 0
-        ahead = range(t + 1, t + 1 + max(self.unroll_steps, 1))
-        step_sizes = torch.tensor([lr / (1 - b1 ** k) for k in ahead], device=self.device)
-        corrections = torch.tensor([1 - b2 ** k for k in ahead], device=self.device)
-        g_loss, d_loss, own = self._call(
-            _unrolled_generator_loss, G, [p.detach() for p in D], m, v, step_sizes, corrections,
-            x, self.noise(x.shape[1], rngs), b1, b2, eps, self.unroll_steps, self.generator_loss == "non_saturating")
+        ahead = range(t + 1, t + 1 + k)
+        step_sizes = torch.tensor([lr / (1 - b1 ** i) for i in ahead], device=self.device)
+        corrections = torch.tensor([1 - b2 ** i for i in ahead], device=self.device)
+        return m, v, step_sizes, corrections, (b1, b2, eps)
+
+    def _generator_step(self, g_loss: torch.Tensor, own) -> None:
+        """The discriminator takes the Adam step ``own`` = (weights, m, v) computed in the region, then the
+        generator (and VEEGAN's reconstructor) its Adam step on ``g_loss``."""
+        D, opt = self.nets["discriminator"], self.opts["opt_d"]
+        G = self.opts["opt_g"].param_groups[0]["params"]
         g_grads = torch.autograd.grad(g_loss.sum(), G)
-        with torch.no_grad():  # Adam's own step of the discriminator = the look-ahead's first step
-            for p, st, new, m1, v1 in zip(D, states, *own):
+        with torch.no_grad():
+            for p, new, m1, v1 in zip(D, *own):
                 p.copy_(new)
+                st = opt.state.get(p)
                 if st:
                     st["exp_avg"].copy_(m1)
                     st["exp_avg_sq"].copy_(v1)
@@ -375,16 +424,15 @@ class StackedToy(nn.Module):
         for p, g in zip(G, g_grads):
             p.grad = g.contiguous()  # the fused Adam walks grad and weight in the same memory order
         self.opts["opt_g"].step()
-        return {"loss": g_loss.detach(), "d_loss": d_loss.detach()}
 
     def _train_veegan(self, x, rngs):
-        G, R, D = self.nets["generator"], self.nets["reconstructor"], self.nets["discriminator"]
-        z = self.noise(x.shape[1], rngs)
-        fake = self._call(_generate, G, z)
-        d_loss = self._call(_veegan_discriminator_loss, R, D, x, z, fake.detach())
-        self._step("opt_d", d_loss)
-        g_loss, rec = self._call(_veegan_generator_loss, R, D, z, fake)
-        self._step("opt_g", g_loss)
+        """D's step, then G's and F's against the updated D, in one region (:func:`_veegan_step`)."""
+        m, v, step_sizes, corrections, hyper = self._discriminator_adam(1)
+        g_loss, surrogate, rec, d_loss, own = self._call(
+            _veegan_step, self.nets["generator"], self.nets["reconstructor"],
+            [p.detach() for p in self.nets["discriminator"]], m, v, step_sizes, corrections,
+            x, self.noise(x.shape[1], rngs), *hyper)
+        self._generator_step(surrogate, own)
         return {"loss": g_loss.detach(), "d_loss": d_loss.detach(), "rec": rec.detach()}
 
     def _train_vae(self, x, rngs):
