@@ -12,7 +12,8 @@ One thread. For each model (hyper-parameters, batch and std from the job spec):
             run on a machine compiles, later runs mostly load inductor's on-disk cache)
 and the projected wall time of the cpu table: each method's seeds are one unit of work
 (steps × seeds × ms of the job's path (its ``compile`` setting) + compile + evaluation), units taken in
-the launcher's order by ``--workers`` workers.
+the launcher's order (longest first by the spec's ``cost`` hints, repro.launch.longest_first) by
+``--workers`` workers; the measured ms per seed-step are the values those hints should hold.
 Figures depend on the machine and its load: compare ratios from one run.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from repro.core.toy import build_toy_model
 from repro.core.toy.stacked import StackedToy
 from repro.data.synthetic import gmm_grid_centers, sample_gmm_grid
+from repro.launch import longest_first
 from repro.metrics.modes import gmm_grid_metrics
 from repro.spec import expand, find_job
 from repro.tasks.gmm_modes import data_protocol, keep_freed_memory, training_steps
@@ -71,11 +73,12 @@ def main() -> None:
     spec = find_job("sig-table1")
     runs = expand(spec, args.scale)
     rate = matmul_rate()
-    rows, units = [], []
+    rows, units, groups = [], {}, []
     for method in spec.grid["methods"]:
         group = [r.config for r in runs if r.method == method]
         if not group:
             continue
+        groups.append(group)
         cfg = group[0]
         data = data_protocol(cfg)
         grid = {k: data[k] for k in ("n_per_side", "spacing", "std")}
@@ -121,14 +124,15 @@ def main() -> None:
         total_steps = training_steps(cfg, data["std"])
         evals = int(cfg.get("curve_points", 10)) + 1
         unit = total_steps * len(seeds) * job_path + evals * evaluation + (compile_s if mode else 0)
-        units.append(unit)
+        units[method] = unit
         bound = flop / (rate * 1e9)
         rows.append((method, flop / 1e6, bound * 1e3, one_seed * 1e3, batched * 1e3, compiled * 1e3,
                      compile_s, job_path / bound, one_seed / job_path, total_steps, unit / 60))
 
     loads = [0.0] * max(1, args.workers)
-    for u in units:  # the launcher's order (the spec's methods), each unit onto the first free worker
-        loads[loads.index(min(loads))] += u
+    order = [g[0]["method"] for g in longest_first(groups)]
+    for method in order:  # the launcher's order, each unit onto the first free worker
+        loads[loads.index(min(loads))] += units[method]
     print(f"sig-table1 at scale '{args.scale}', one thread; 512×100×100 matmul: {rate:.1f} GFLOP/s")
     print(f"{'method':<14}{'MFLOP/seed-step':>16}{'bound ms':>10}{'one-seed ms':>13}{'batched ms':>12}"
           f"{'compiled ms':>13}{'compile s':>11}{'× bound':>9}{'speed-up':>10}{'steps':>8}{'unit min':>10}")
@@ -137,7 +141,9 @@ def main() -> None:
               f"{r[8]:10.2f}{r[9]:8d}{r[10]:10.1f}")
     print("× bound and speed-up (over one-seed) are of the job's path: compiled where the job's config sets compile")
     print(f"projected cpu-table wall time: {max(loads) / 60:.1f} min on {args.workers} worker(s) "
-          f"({sum(units) / 60:.1f} min of one core), process start-up and artifacts not included")
+          f"({sum(units.values()) / 60:.1f} min of one core), process start-up and artifacts not included")
+    print(f"launcher order (spec cost hints): {', '.join(order)}; measured ms per seed-step of the job's path: "
+          + ", ".join(f"{r[0]} {r[2] * r[7]:.2f}" for r in rows))
 
 
 if __name__ == "__main__":

@@ -70,13 +70,13 @@ def _older_configuration(rec: dict, current: dict | None) -> bool:
     """Whether a record was run with settings the spec no longer gives its run: no such method or dataset
     any more, or a setting the record names now has another value (settings it does not name are not
     compared)."""
-    from .spec import KERNEL_ONLY_KEYS
+    from .spec import EXECUTION_ONLY_KEYS
 
     if current is None:
         return True
     ran = rec.get("config") or {}
     return any(_canonical(ran[k]) != _canonical(current[k]) for k in ran.keys() & current.keys()
-               if k not in KERNEL_ONLY_KEYS)
+               if k not in EXECUTION_ONLY_KEYS)
 
 
 def records_frame(spec: Spec, results: Path) -> pd.DataFrame:

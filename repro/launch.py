@@ -55,6 +55,13 @@ def seed_groups(cfgs: list[dict]) -> list[list[dict]]:
     return list(units.values())
 
 
+def longest_first(units: list[list[dict]]) -> list[list[dict]]:
+    """Units ordered by their runs' summed ``cost`` (a config's relative wall time; 1 where unset), the
+    longest first, ties in their given order: free local workers take the next unit, and starting the
+    long ones first shortens the launch (longest-processing-time scheduling)."""
+    return sorted(units, key=lambda unit: -sum(float(cfg.get("cost", 1.0)) for cfg in unit))
+
+
 @dataclass
 class Outcome:
     cfg: dict
@@ -140,7 +147,7 @@ def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: in
     if executor == "slurm":
         yield from _launch_slurm(ex, call, cfgs, Path(results), wait, poll_s, worker_options)
         return
-    units = [u if len(u) > 1 else u[0] for u in seed_groups(cfgs)]
+    units = [u if len(u) > 1 else u[0] for u in longest_first(seed_groups(cfgs))]
     if executor == "debug":
         for unit in units:
             yield from _outcomes(unit, ex.submit(call, unit, results, **worker_options))

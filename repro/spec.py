@@ -300,7 +300,9 @@ class Run:
         return f"{self.method} · {self.dataset}{ax} · seed {self.seed}"
 
 
-KERNEL_ONLY_KEYS = ("compile",)  # how a run's steps execute, not what they compute: not part of its identity
+# How a run executes, not what it computes: not part of its identity. ``compile``: torch.compile of its
+# steps; ``cost``: its relative wall time, the order in which local workers take units (repro.launch).
+EXECUTION_ONLY_KEYS = ("compile", "cost")
 
 
 def run_key(config: dict) -> str:
@@ -308,9 +310,9 @@ def run_key(config: dict) -> str:
 
     A job whose config says ``share_runs_across_scales: true`` leaves the scale out: a run configured
     identically at two scales is one run, computed once (the aggregator counts it at both).
-    ``KERNEL_ONLY_KEYS`` are left out too: a run trained with compiled kernels is the same run, to
+    ``EXECUTION_ONLY_KEYS`` are left out too: a run trained with compiled kernels is the same run, to
     float32 rounding, as one trained eagerly (tests/toy/test_toy_stacked.py), and resumes from its checkpoints."""
-    config = {k: v for k, v in config.items() if k not in KERNEL_ONLY_KEYS}
+    config = {k: v for k, v in config.items() if k not in EXECUTION_ONLY_KEYS}
     if config.get("share_runs_across_scales"):
         config = {k: v for k, v in config.items() if k != "scale"}
     blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)

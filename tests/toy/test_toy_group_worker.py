@@ -3,10 +3,11 @@ the worker trains them as one stacked model and writes one record per seed; a ki
 resumes to the same records."""
 import json
 
+import pytest
 import torch
 
 from repro import store
-from repro.launch import seed_groups
+from repro.launch import longest_first, seed_groups
 from repro.spec import run_key
 from repro.worker import execute, execute_group
 
@@ -26,6 +27,27 @@ def test_seed_groups_only_when_the_job_asks():
     assert [len(u) for u in seed_groups(runs)] == [3, 2]
     plain = [dict(c, batch_seeds=False) for c in runs]
     assert [len(u) for u in seed_groups(plain)] == [1] * 5
+
+
+def test_units_start_longest_first_by_their_cost():
+    """Two workers, units of 5 × cost 1.6, 5 × 1.2, 5 × 1.0, 5 × 0.55 and 5 × 0.25 (sig-table1's gan, vae,
+    veegan, unrolled-gan, sig): in the spec's order the last long unit starts late; longest first,
+    the greedy schedule's busiest worker has 1.6 + 0.55 + 0.25 = 2.4 (× 5), the optimum here."""
+    costs = {"gan": 0.55, "vae": 1.0, "veegan": 1.2, "unrolled-gan": 1.6, "sig": 0.25}
+    runs = [cfg(s, method=m, cost=c) for m, c in costs.items() for s in range(5)]
+    order = [u[0]["method"] for u in longest_first(seed_groups(runs))]
+    assert order == ["unrolled-gan", "veegan", "vae", "gan", "sig"]
+
+    def makespan(units):
+        loads = [0.0, 0.0]
+        for u in units:
+            loads[loads.index(min(loads))] += sum(c["cost"] for c in u)
+        return max(loads)
+    assert makespan(longest_first(seed_groups(runs))) == pytest.approx(5 * 2.4)
+    assert makespan(seed_groups(runs)) == pytest.approx(5 * (1.0 + 1.6))
+    # without costs every run weighs 1: bigger groups first, the rest in their order
+    plain = [cfg(0, method="a"), cfg(0, method="b"), cfg(1, method="b")]
+    assert [u[0]["method"] for u in longest_first(seed_groups(plain))] == ["b", "a"]
 
 
 def test_group_writes_one_record_per_seed_and_skips_done_ones(tmp_path):
