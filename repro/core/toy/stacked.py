@@ -2,7 +2,7 @@
 
 Every weight is stacked: ``W`` of shape (S, in, out), bias (S, 1, out); a layer is one ``baddbmm``.
 The S seeds never mix: each seed's loss depends only on its slice, so the gradient of the summed
-loss with respect to slice s is seed s's own gradient, and Adam is elementwise, so one ``foreach``
+loss with respect to slice s is seed s's own gradient, and Adam is elementwise, so one (fused)
 Adam over the stacked tensors takes every seed's own step. Seed s is therefore, to rounding, the
 one-seed model of ``repro.core.toy`` trained on the same draws: its initial weights are that
 model's (built under ``torch.manual_seed(seed)``), and its latent noise and data come from its own
