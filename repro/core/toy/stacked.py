@@ -195,6 +195,10 @@ def _adam_update(params, grads, m, v, step_size, correction, b1: float, b2: floa
     return new, new_m, new_v
 
 
+def _detached(lists) -> tuple[list[torch.Tensor], ...]:
+    return tuple([t.detach() for t in ts] for ts in lists)
+
+
 def _gan_step(G, D, m, v, step_sizes, corrections, x, z, b1: float, b2: float, eps: float, non_saturating: bool):
     """One GAN step as one region (004 App. B, Alg. 1): D's Adam step on its loss, then the generator's
     loss against the updated D, held fixed. Both gradients through D are written out, so nothing of
@@ -206,7 +210,7 @@ def _gan_step(G, D, m, v, step_sizes, corrections, x, z, b1: float, b2: float, e
     n = x.shape[1]
     fake = mlp(G, z)
     grads, d_loss = discriminator_gradients(D, torch.cat([x, fake.detach()], 1), n)
-    own = tuple([t.detach() for t in ts] for ts in _adam_update(D, grads, m, v, step_sizes[0], corrections[0], b1, b2, eps))
+    own = _detached(_adam_update(D, grads, m, v, step_sizes[0], corrections[0], b1, b2, eps))
     w1, b1_, w2, b2_ = own[0]
     seen = fake.detach() if non_saturating else torch.cat([x, fake.detach()], 1)
     h = torch.relu(linear(seen, w1, b1_))
@@ -234,7 +238,7 @@ def _unrolled_generator_loss(G, D, m, v, step_sizes, corrections, x, z, b1: floa
         grads, loss = discriminator_gradients(current, both, n)
         new, m, v = _adam_update(current, grads, m, v, step_sizes[k], corrections[k], b1, b2, eps)
         if k == 0:
-            d_loss, own = loss, tuple([t.detach() for t in ts] for ts in (new, m, v))
+            d_loss, own = loss, _detached((new, m, v))
         if k < unroll_steps:
             current = new
     logits = mlp(current, both)
@@ -254,7 +258,7 @@ def _veegan_step(G, R, D, m, v, step_sizes, corrections, x, z, b1: float, b2: fl
         z_rec = mlp(R, x)
     generated = torch.cat([z, fake.detach()], 2)
     grads, d_loss = discriminator_gradients(D, torch.cat([generated, torch.cat([z_rec, x], 2)], 1), n)
-    own = tuple([t.detach() for t in ts] for ts in _adam_update(D, grads, m, v, step_sizes[0], corrections[0], b1, b2, eps))
+    own = _detached(_adam_update(D, grads, m, v, step_sizes[0], corrections[0], b1, b2, eps))
     w1, b1_, w2, b2_ = own[0]
     h = torch.relu(linear(generated, w1, b1_))
     adv = linear(h, w2, b2_).mean(dim=(1, 2))
