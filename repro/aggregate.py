@@ -119,7 +119,21 @@ def _record_row(spec: Spec, rec: dict, scale) -> dict:
         row[axis] = str((rec.get("axes") or {}).get(axis))
     for name, value in (rec.get("metrics") or {}).items():
         row[name] = value
+    conv = (spec.table or {}).get("convergence")
+    if conv:
+        row["late_change"] = late_change(rec.get("curve") or [], conv["metric"], conv["window"])
     return row
+
+
+def late_change(curve: list[dict], metric: str, window: float) -> float | None:
+    """How much ``metric`` moved over the last ``window`` of training: its value at the curve's last
+    point minus that at the point nearest (1 - window) × the last step (None without two points)."""
+    points = [(p["step"], p[metric]) for p in curve if p.get(metric) is not None and "step" in p]
+    if len(points) < 2:
+        return None
+    last_step, last = points[-1]
+    _, before = min(points[:-1], key=lambda p: abs(p[0] - (1 - window) * last_step))
+    return float(last - before)
 
 
 def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
@@ -138,6 +152,9 @@ def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
                    uncalibrated_metrics=sorted({m for ms in ok.uncalibrated_metrics for m in ms}),
                    footnotes=sorted({f for fs in ok.footnotes for f in fs}),
                    feature_networks=sorted({str(n) for n in ok.feature_network if isinstance(n, str)}))
+        if "late_change" in ok:
+            changes = pd.to_numeric(ok.late_change, errors="coerce").dropna()
+            row["late_change"] = float(changes.mean()) if len(changes) else math.nan
         for metric in spec.metric_names:
             values = pd.to_numeric(ok[metric], errors="coerce").dropna() if metric in ok else pd.Series(dtype=float)
             row[f"{metric}__mean"] = float(values.mean()) if len(values) else math.nan
@@ -441,6 +458,24 @@ def _claim_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     return lines
 
 
+def _convergence_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
+    """``table.convergence``: the cells whose mean metric still moved by more than the tolerance over the
+    last part of training, or that none did."""
+    conv = (spec.table or {}).get("convergence")
+    if not conv or sub.empty or "late_change" not in sub or sub.late_change.isna().all():
+        return []
+    metric, window, tol = conv["metric"], conv["window"], conv["tolerance"]
+    dims = [d for d in spec.cell_dims() if d != "dataset" or len(spec.grid["datasets"]) > 1]
+    moving = [f"{' · '.join(str(r[d]) for d in dims)} ({r.late_change:+.1f})"
+              for _, r in sub.iterrows() if pd.notna(r.late_change) and abs(r.late_change) > tol]
+    rule = (f"mean change of {metric} over the last {window:.0%} of training, from the curves in the records; "
+            f"tolerance ±{tol:g}")
+    if not moving:
+        return [f"Convergence ({rule}): every cell is within it."]
+    return [f"Still moving at the end of training ({rule}): {', '.join(moving)}. These values may not be final, "
+            "and claims that rest on them may change with longer training."]
+
+
 def _describe(source: str) -> str:
     """A stand-in's name and what it is (the registry's description), for the † footer line."""
     try:
@@ -480,6 +515,7 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     if spec.best_over and not sub.empty:
         lines += _best_over_lines(spec, sub)
     lines += _lead_lines(spec, summary, scale)
+    lines += _convergence_lines(spec, sub)
     shown = table_values(spec, summary, scale)
     for axis, vals in shown.items():
         missing = [v for v in dim_values(spec, axis) if v not in vals]

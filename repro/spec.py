@@ -48,8 +48,12 @@ METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), 
 # table.reference: methods shown for reference (003's "Real data" row), never bolded as the best.
 # table.lead: {axis, methods}: the axis value whose `methods` agree best with the paper's values leads the
 # table (repro.aggregate.lead_scores); table.claims: the paper's claims, checked per value of that axis.
+# table.convergence: {metric, window, tolerance}: the footer names the cells whose mean `metric` still moved
+# by more than `tolerance` over the last `window` fraction of training (from the curves the records keep).
 TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False), "best_over": (list, False),
-         "best_by": (str, False), "reference": (list, False), "lead": (dict, False), "claims": (list, False)}
+         "best_by": (str, False), "reference": (list, False), "lead": (dict, False), "claims": (list, False),
+         "convergence": (dict, False)}
+CONVERGENCE = {"metric": (str, True), "window": (float, True), "tolerance": (float, True)}
 FIGURE = {"plot": (str, True), "caption": (str, False)}
 
 
@@ -215,6 +219,15 @@ def validate(raw: Any, path: Path) -> Spec:
         if best_by is not None and best_by not in spec.metric_names:
             raise SpecError(f"{where}.table.best_by: '{best_by}' is not a metric of the job "
                             f"(metrics: {', '.join(spec.metric_names)})")
+        conv = raw["table"].get("convergence")
+        if conv is not None:
+            _check(f"{where}.table.convergence", conv, CONVERGENCE)
+            if conv["metric"] not in spec.metric_names:
+                raise SpecError(f"{where}.table.convergence.metric: '{conv['metric']}' is not a metric of the job "
+                                f"(metrics: {', '.join(spec.metric_names)})")
+            if not 0 < conv["window"] < 1 or conv["tolerance"] < 0:
+                raise SpecError(f"{where}.table.convergence: window must lie in (0, 1) and tolerance be >= 0, "
+                                f"got {conv['window']} and {conv['tolerance']}")
         unknown = [m for m in raw["table"].get("reference") or [] if m not in raw["grid"]["methods"]]
         if unknown:
             raise SpecError(f"{where}.table.reference: {unknown} not in grid.methods")

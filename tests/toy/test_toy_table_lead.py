@@ -4,8 +4,8 @@ import math
 import pytest
 
 from repro import paths, store
-from repro.aggregate import LEAD_CAP, footer, lead_scores, leading_value, render_markdown, table_summary
-from repro.spec import expand, load_spec, parse_value
+from repro.aggregate import LEAD_CAP, footer, late_change, lead_scores, leading_value, render_markdown, table_summary
+from repro.spec import SpecError, expand, load_spec, parse_value
 
 BASELINES = ("gan", "vae", "veegan", "unrolled-gan")
 
@@ -20,10 +20,11 @@ def paper(spec, method):
     return {m: parse_value(row[m]) for m in ("modes", "hq", "kl")}
 
 
-def write(results, run, metrics):
+def write(results, run, metrics, curve=None):
     store.write_json_atomic(results / run.job / run.key / store.RECORD, {
         "key": run.key, "job": run.job, "method": run.method, "dataset": run.dataset, "seed": run.seed,
-        "scale": run.scale, "axes": dict(run.axes), "config": run.config, "status": "ok", "metrics": metrics})
+        "scale": run.scale, "axes": dict(run.axes), "config": run.config, "status": "ok", "metrics": metrics,
+        **({"curve": curve} if curve is not None else {})})
 
 
 @pytest.fixture
@@ -110,3 +111,47 @@ def test_a_method_the_scale_does_not_run_gets_no_row(spec, tmp_path):
     rows = lambda part: {line.split("|")[1].strip() for line in part.splitlines() if line.startswith("| ")}
     assert "veegan-z2" in rows(paper_part) and "veegan-z2" not in rows(cpu_part)
     assert {"gan", "vae", "veegan", "unrolled-gan", "sig"} <= rows(cpu_part)
+
+
+def test_late_change_reads_the_curve_point_nearest_the_window():
+    curve = [{"step": s, "modes": m} for s, m in [(8000, 1.0), (56000, 5.0), (64000, 6.0), (72000, 7.0), (80000, 10.0)]]
+    assert late_change(curve, "modes", 0.2) == 4.0  # 10 at 80k minus 6 at 64k (= 0.8 × 80k)
+    assert late_change(curve, "modes", 0.1) == 3.0  # minus 7 at 72k
+    assert late_change(curve[:1], "modes", 0.2) is None and late_change([], "modes", 0.2) is None
+
+
+def test_footer_names_the_cells_still_moving(tmp_path, spec):
+    """cpu scale (std 0.1), two seeds per method: the GAN rises 4 and 2 modes over the last 20 % (mean
+    +3 > tolerance 1), the Unrolled GAN falls 2 and 1 (−1.5), VAE and SIG end flat, VEEGAN +1 (not above 1)."""
+    rises = {"gan": (4, 2), "unrolled-gan": (-2, -1), "vae": (0, 0), "sig": (0, 0), "veegan": (1, 1)}
+    for run in expand(spec, "cpu", seeds=2):
+        end = 20.0
+        rise = rises[run.method][run.seed]
+        curve = [{"step": s, "modes": end - rise if s <= 64000 else end} for s in range(8000, 80001, 8000)]
+        write(tmp_path, run, {"modes": end, "hq": 0.5, "kl": 1.0}, curve)
+    lines = footer(spec, table_summary(spec, tmp_path), "cpu")
+    line = next(x for x in lines if x.startswith("Still moving at the end of training"))
+    assert "tolerance ±1" in line and "last 20% of training" in line
+    assert "gan · 0.1 (+3.0)" in line and "unrolled-gan · 0.1 (-1.5)" in line
+    assert "veegan" not in line and "vae" not in line and "sig ·" not in line
+
+
+def test_footer_says_when_every_cell_is_flat(tmp_path, spec):
+    for run in expand(spec, "cpu", seeds=1):
+        curve = [{"step": s, "modes": 25.0} for s in range(8000, 80001, 8000)]
+        write(tmp_path, run, {"modes": 25.0, "hq": 0.5, "kl": 1.0}, curve)
+    lines = footer(spec, table_summary(spec, tmp_path), "cpu")
+    assert any(x.startswith("Convergence (mean change of modes") and x.endswith("every cell is within it.")
+               for x in lines)
+
+
+def test_convergence_rule_is_validated(tmp_path, spec):
+    text = (paths.project_root() / "jobs" / "sig-table1.yaml").read_text()
+    assert "convergence: {metric: modes, window: 0.2, tolerance: 1.0}" in text
+    for bad, message in [("{metric: mode, window: 0.2, tolerance: 1.0}", "not a metric of the job"),
+                         ("{metric: modes, window: 1.5, tolerance: 1.0}", "window must lie in (0, 1)"),
+                         ("{metric: modes, window: 0.2}", "missing required field 'tolerance'")]:
+        path = tmp_path / "sig-table1.yaml"
+        path.write_text(text.replace("convergence: {metric: modes, window: 0.2, tolerance: 1.0}", f"convergence: {bad}"))
+        with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            load_spec(path)
