@@ -34,6 +34,8 @@ def raw():
     (lambda r: r["paper_values"][0].update(weight_error="about 3"), "paper_values[0].weight_error"),
     (lambda r: r["paper_values"][0].update(fid=3.0), "unknown field 'fid'"),
     (lambda r: r.update(id="other"), "must equal the file name"),
+    (lambda r: r["config"].update(cost="high"), "config.cost: expected a number >= 0"),
+    (lambda r: r["scales"]["cpu"].setdefault("config", {}).update(cost=-1), "scales.cpu.config.cost: expected a number"),
 ])
 def test_validation_errors_name_file_and_field(tmp_path, raw, mutate, message):
     mutate(raw)
