@@ -6,7 +6,6 @@ failed runs are counted and shown, never averaged in.
 from __future__ import annotations
 
 import json
-
 import math
 import re
 import warnings

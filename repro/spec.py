@@ -200,7 +200,7 @@ def validate(raw: Any, path: Path) -> Spec:
                *((f"method_config.{m}", c) for m, c in (raw.get("method_config") or {}).items()),
                *((f"scales.{n}.config", (sc or {}).get("config")) for n, sc in raw["scales"].items())]
     for name, cfg in configs:
-        cost = (cfg or {}).get("cost") if isinstance(cfg, dict) else None
+        cost = cfg.get("cost") if isinstance(cfg, dict) else None
         if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
             raise SpecError(f"{where}.{name}.cost: expected a number >= 0 (a run's relative wall time, which orders "
                             f"local workers' units), got {cost!r}")
