@@ -16,6 +16,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from . import store
+from .convergence import late_change
 from .spec import SCALES, Spec, parse_value
 
 STAND_IN_MARK, UNCALIBRATED_MARK = "†", "‡"
@@ -121,18 +122,8 @@ def _record_row(spec: Spec, rec: dict, scale) -> dict:
     conv = (spec.table or {}).get("convergence")
     if conv:
         row["late_change"] = late_change(rec.get("curve") or [], conv["metric"], conv["window"])
+        row["train_steps"] = rec.get("steps")
     return row
-
-
-def late_change(curve: list[dict], metric: str, window: float) -> float | None:
-    """How much ``metric`` moved over the last ``window`` of training: its value at the curve's last
-    point minus that at the point nearest (1 - window) × the last step (None without two points)."""
-    points = [(p["step"], p[metric]) for p in curve if p.get(metric) is not None and "step" in p]
-    if len(points) < 2:
-        return None
-    last_step, last = points[-1]
-    _, before = min(points[:-1], key=lambda p: abs(p[0] - (1 - window) * last_step))
-    return float(last - before)
 
 
 def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
@@ -154,6 +145,8 @@ def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
         if "late_change" in ok:
             changes = pd.to_numeric(ok.late_change, errors="coerce").dropna()
             row["late_change"] = float(changes.mean()) if len(changes) else math.nan
+            lengths = pd.to_numeric(ok.train_steps, errors="coerce").dropna()
+            row["train_steps"] = int(lengths.max()) if len(lengths) else math.nan
         for metric in spec.metric_names:
             values = pd.to_numeric(ok[metric], errors="coerce").dropna() if metric in ok else pd.Series(dtype=float)
             row[f"{metric}__mean"] = float(values.mean()) if len(values) else math.nan
@@ -465,14 +458,21 @@ def _convergence_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
         return []
     metric, window, tol = conv["metric"], conv["window"], conv["tolerance"]
     dims = [d for d in spec.cell_dims() if d != "dataset" or len(spec.grid["datasets"]) > 1]
-    moving = [f"{' · '.join(str(r[d]) for d in dims)} ({r.late_change:+.1f})"
+    cell = lambda r: " · ".join(str(r[d]) for d in dims)
+    moving = [f"{cell(r)} ({r.late_change:+.1f})"
               for _, r in sub.iterrows() if pd.notna(r.late_change) and abs(r.late_change) > tol]
     rule = (f"mean change of {metric} over the last {window:.0%} of training, from the curves in the records; "
             f"tolerance ±{tol:g}")
-    if not moving:
-        return [f"Convergence ({rule}): every cell is within it."]
-    return [f"Still moving at the end of training ({rule}): {', '.join(moving)}. These values may not be final, "
-            "and claims that rest on them may change with longer training."]
+    lines = [f"Convergence ({rule}): every cell is within it." if not moving else
+             f"Still moving at the end of training ({rule}): {', '.join(moving)}. These values may not be final, "
+             "and claims that rest on them may change with longer training."]
+    if "train_steps" in sub and sub.train_steps.notna().any():
+        by_length: dict[int, list[str]] = {}
+        order = {m: i for i, m in enumerate(spec.grid["methods"])}
+        for _, r in sorted(sub[sub.train_steps.notna()].iterrows(), key=lambda ir: (ir[1].train_steps, order.get(ir[1].method, 0))):
+            by_length.setdefault(int(r.train_steps), []).append(cell(r))
+        lines.append("Training steps per cell: " + "; ".join(f"{n:,}: {', '.join(cells)}" for n, cells in by_length.items()) + ".")
+    return lines
 
 
 def _describe(source: str) -> str:

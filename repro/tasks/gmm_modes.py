@@ -14,6 +14,11 @@ Config read:
   cfg['model']       hyper-parameters passed to the model (see repro/core/toy)
   cfg['steps']       training steps: an integer, or a mapping std -> steps
   cfg['lr_decay']    optional {at: 0.9, factor: 0.1}: every learning rate × factor after that fraction
+  cfg['converge']    optional {metric, window, tolerance, max_factor}: train until converged. Where the
+                     decay would start (or at the end, without one), the seeds' mean ``metric`` is compared
+                     with its value ``window`` of the way back (repro.convergence); while it moved by more
+                     than ``tolerance``, the run's length doubles at constant lr, up to max_factor × steps.
+                     The decision is taken on the seeds trained together (a cell's seeds with batch_seeds).
   cfg['curve_points'] evaluations along training, recorded as the run's curve (default 10)
   cfg['batch_size'], cfg['eval_samples'], cfg['metric'] {threshold: 3, min_count: 1000} (004 §5.2)
   cfg['plot_samples'], cfg['saved_samples']  sizes of samples.png (2,500) and samples.pt (for 004 Fig. 2)
@@ -28,6 +33,7 @@ import math
 
 import torch
 
+from repro.convergence import mean_late_change
 from repro.core.toy.stacked import StackedToy
 from repro.data.synthetic import gmm_grid_centers, sample_gmm_grid
 from repro.metrics.modes import gmm_grid_metrics
@@ -73,6 +79,25 @@ def training_steps(cfg: dict, std: float) -> int:
             raise ValueError(f"gmm_modes: 'steps' has no entry for std {std} (entries: {', '.join(map(str, steps))})")
         steps = hits[0]
     return _require({"steps": steps}, "steps", minimum=0)
+
+
+def converge_rule(cfg: dict) -> dict | None:
+    """``cfg['converge']`` checked, with its defaults (window 0.2, tolerance 1, max_factor 4), or None."""
+    rule = cfg.get("converge")
+    if not rule:
+        return None
+    rule = {"window": 0.2, "tolerance": 1.0, "max_factor": 4, **rule}
+    if rule.get("metric") not in ("modes", "hq", "kl"):
+        raise ValueError(f"gmm_modes: converge.metric must be one of modes, hq, kl; got {rule.get('metric')!r}")
+    if not (0 < rule["window"] < 1 and rule["tolerance"] >= 0 and rule["max_factor"] >= 1):
+        raise ValueError("gmm_modes: converge needs 0 < window < 1, tolerance >= 0 and max_factor >= 1; "
+                         f"got {rule}")
+    return rule
+
+
+def decision_step(length: int, decay: dict | None) -> int:
+    """Where a run of ``length`` steps decides whether it has converged: the last step before its lr decay."""
+    return int(float(decay.get("at", 0.9)) * length) if decay else length
 
 
 def lr_scale(step: int, steps: int, decay: dict | None) -> float:
@@ -142,7 +167,7 @@ def run_group(cfgs: list[dict], ctxs: list) -> list:
     _require(cfg, "eval_samples")
     keep_freed_memory()
     states = [ctx.load_checkpoint() for ctx in ctxs]
-    at = [int(st["step"]) if st else 0 for st in states]
+    at = [(int(st["step"]), int(st.get("length", steps))) if st else (0, steps) for st in states]
     if len(set(at)) > 1:  # seeds checkpointed at different steps (a kill between their writes): apart
         out: list = [None] * len(cfgs)
         for step in sorted(set(at)):
@@ -176,9 +201,9 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
     seeds = [int(c.get("seed", 0)) for c in cfgs]
     batch_size, eval_samples = cfg["batch_size"], cfg["eval_samples"]
     metric = {"threshold": 3.0, "min_count": 1000, **(cfg.get("metric") or {})}
-    decay = cfg.get("lr_decay")
+    decay, rule = cfg.get("lr_decay"), converge_rule(cfg)
     points = int(cfg.get("curve_points", 10))
-    every = max(1, steps // points) if points > 0 and steps > 0 else 0
+    every = max(1, steps // points) if points > 0 and steps > 0 else 0  # curve spacing: from the base length
     centers = gmm_grid_centers(data["n_per_side"], data["spacing"])
     grid = {k: data[k] for k in ("n_per_side", "spacing", "std")}
 
@@ -189,7 +214,7 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
     data_rngs = [torch.Generator().manual_seed(seed + DATA_STREAM) for seed in seeds]
     curves: list[list[dict]] = [[] for _ in seeds]
     diverged: list[int | None] = [None] * len(seeds)
-    start = 0
+    start, length, decisions = 0, steps, []  # length: the run's current length (converge doubles it)
     if states[0] is not None:
         model.load_seed_states([st["model"] for st in states])
         for i, st in enumerate(states):
@@ -197,29 +222,46 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
             data_rngs[i].set_state(st["data_rng"])
             curves[i], diverged[i] = st["curve"], st["diverged"]
         start = int(states[0]["step"])
+        length, decisions = int(states[0].get("length", steps)), list(states[0].get("decisions", []))
     progress = ctxs[0].progress
     checkpoint_every = ctxs[0].checkpoint_every
 
-    for step in range(start + 1, steps + 1):
+    def record_curve_point(step: int) -> None:
+        if any(c and c[-1]["step"] == step for c in curves):
+            return
+        _, ms = _evaluate(model, seeds, step, eval_samples, centers, data, metric)
+        for i, m in enumerate(ms):
+            if m is not None and diverged[i] is None:
+                curves[i].append({"step": step, **m})
+
+    step = start
+    while step < length:
+        step += 1
         x = torch.stack([sample_gmm_grid(batch_size, generator=g, **grid) for g in data_rngs])
-        losses = model.train_step(x, noise_rngs, lr_scale(step, steps, decay))
+        losses = model.train_step(x, noise_rngs, lr_scale(step, length, decay))
         finite = torch.stack(list(losses.values())).isfinite().all(0).tolist()
         for i, ok in enumerate(finite):
             if not ok and diverged[i] is None:
                 diverged[i] = step
-        if step % PROGRESS_EVERY == 0 or step == steps:
+        if every and step % every == 0 and step != length:
+            record_curve_point(step)
+        if rule and step == decision_step(length, decay) and 2 * length <= rule["max_factor"] * steps:
+            record_curve_point(step)
+            alive = [curves[i] for i in range(len(seeds)) if diverged[i] is None]
+            change = mean_late_change(alive, rule["metric"], rule["window"])
+            extend = change is not None and abs(change) > rule["tolerance"]
+            decisions.append({"step": step, "change": change, "extended": extend})
+            if extend:  # still moving: twice the length, the lr stays constant until its decay
+                length *= 2
+        if step % PROGRESS_EVERY == 0 or step == length:
             alive = [i for i in range(len(seeds)) if diverged[i] is None]
-            progress(step, steps, **{k: float(v[alive].mean()) if alive else float("nan") for k, v in losses.items()})
-        if every and (step % every == 0 or step == steps) and step != steps:
-            _, ms = _evaluate(model, seeds, step, eval_samples, centers, data, metric)
-            for i, m in enumerate(ms):
-                if m is not None and diverged[i] is None:
-                    curves[i].append({"step": step, **m})
-        if checkpoint_every and step % checkpoint_every == 0 and step < steps:
+            progress(step, length, **{k: float(v[alive].mean()) if alive else float("nan") for k, v in losses.items()})
+        if checkpoint_every and step % checkpoint_every == 0 and step < length:
             for i, ctx in enumerate(ctxs):
                 ctx.save_checkpoint({"model": model.seed_state(i), "noise_rng": noise_rngs[i].get_state(),
-                                     "data_rng": data_rngs[i].get_state(), "step": step,
-                                     "curve": curves[i], "diverged": diverged[i]})
+                                     "data_rng": data_rngs[i].get_state(), "step": step, "length": length,
+                                     "decisions": decisions, "curve": curves[i], "diverged": diverged[i]})
+    steps = length
 
     samples, final = _evaluate(model, seeds, steps, eval_samples, centers, data, metric)
     results: list = []
@@ -231,7 +273,7 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
             results.append(Diverged(f"{family}: generated samples contain NaN or inf", step=steps))
             continue
         metrics = final[i]
-        curve = curves[i] + [{"step": steps, **metrics}]
+        curve = [p for p in curves[i] if p["step"] != steps] + [{"step": steps, **metrics}]
         n_plot = min(int(c.get("plot_samples", 2500)), eval_samples)
         n_saved = min(int(c.get("saved_samples", 5000)), eval_samples)
         save_scatter(samples[i][:n_plot], centers, ctx.artifact("samples.png"),
@@ -243,7 +285,19 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
                  + f"; trained with {len(seeds)} seed(s) batched" + (f", compiled ({model.compile})" if model.compile else "")
                  + f"; metrics on {eval_samples} samples "
                  f"(threshold {metric['threshold']} std, mode when > {metric['min_count']} high-quality samples)"]
+        if rule:
+            notes.append(_convergence_note(rule, decisions, length, len(seeds)))
         if start:
             notes.append(f"resumed from checkpoint at step {start}")
         results.append({"metrics": metrics, "steps": steps, "curve": curve, "notes": notes})
     return results
+
+
+def _convergence_note(rule: dict, decisions: list[dict], length: int, n_seeds: int) -> str:
+    """What the ``converge`` rule decided, for the record's notes."""
+    said = "; ".join(f"{d['change']:+.1f} at step {d['step']}" if d["change"] is not None else f"no curve at step {d['step']}"
+                     for d in decisions)
+    head = (f"trained until converged: mean {rule['metric']} of {n_seeds} seed(s) over the last {rule['window']:.0%}, "
+            f"tolerance ±{rule['tolerance']:g}, at most {rule['max_factor']:g}× the base steps")
+    capped = bool(decisions) and decisions[-1]["extended"]
+    return f"{head}: {said or 'no decision'} -> {length} steps" + (" (the cap; still moving)" if capped else "")

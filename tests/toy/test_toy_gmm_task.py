@@ -118,6 +118,70 @@ def test_group_killed_between_seed_checkpoints_resumes_each_seed(tmp_path):
     assert not any("resumed" in n for n in resumed[1]["notes"])
 
 
+class InterruptingAt(RunContext):
+    """Stops the run after its checkpoint at ``step`` (a kill)."""
+
+    def __init__(self, *args, step, **kw):
+        super().__init__(*args, **kw)
+        self.kill_step = step
+
+    def save_checkpoint(self, state):
+        super().save_checkpoint(state)
+        if state["step"] == self.kill_step:
+            raise Interrupted
+
+
+DECAY = {"at": 0.9, "factor": 0.1}
+
+
+def test_converge_doubles_a_moving_run_into_the_plain_run_of_its_final_length(tmp_path):
+    """KL moves at every evaluation, so tolerance 0 always extends: 10 -> 20 -> 40 steps (the cap,
+    4 × 10), decided at steps 9 and 18. Constant lr until 36, decay to 40: the plain 40-step run."""
+    moving = cfg("gan", steps=10, curve_points=2, lr_decay=DECAY,
+                 converge={"metric": "kl", "window": 0.5, "tolerance": 0.0, "max_factor": 4})
+    out = gmm_modes.run(moving, RunContext(tmp_path / "converge"))
+    plain = gmm_modes.run(cfg("gan", steps=40, curve_points=8, lr_decay=DECAY), RunContext(tmp_path / "plain"))
+    assert out["steps"] == 40
+    assert out["metrics"] == pytest.approx(plain["metrics"], rel=1e-6, abs=1e-9)
+    assert [p["step"] for p in out["curve"]] == [5, 9, 10, 15, 18, 20, 25, 30, 35, 40]
+    note = next(n for n in out["notes"] if n.startswith("trained until converged"))
+    assert "at step 9;" in note and "at step 18" in note and note.endswith("-> 40 steps (the cap; still moving)")
+
+
+def test_converge_keeps_the_base_length_when_the_curve_is_flat(tmp_path):
+    flat = cfg("gan", steps=10, curve_points=2, lr_decay=DECAY, converge={"metric": "modes", "tolerance": 25})
+    out = gmm_modes.run(flat, RunContext(tmp_path / "flat"))
+    plain = gmm_modes.run(cfg("gan", steps=10, curve_points=2, lr_decay=DECAY), RunContext(tmp_path / "plain"))
+    assert out["steps"] == 10 and out["metrics"] == plain["metrics"]
+    assert any(n.endswith("at step 9 -> 10 steps") for n in out["notes"])
+
+
+def test_converge_resumes_after_a_kill_past_an_extension(tmp_path):
+    """Killed at step 15, after the length doubled at step 9: the resumed group goes on to 40 steps too."""
+    c = lambda s: cfg("gan", seed=s, steps=10, curve_points=2, lr_decay=DECAY,
+                      converge={"metric": "kl", "window": 0.5, "tolerance": 0.0, "max_factor": 4})
+    whole = gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "whole" / str(s)) for s in (0, 1)])
+    with pytest.raises(Interrupted):
+        gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "cut" / "0", checkpoint_every=5),
+                                           InterruptingAt(tmp_path / "cut" / "1", checkpoint_every=5, step=15)])
+    resumed = gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "cut" / str(s), checkpoint_every=5) for s in (0, 1)])
+    for w, r in zip(whole, resumed):
+        assert r["steps"] == w["steps"] == 40
+        assert r["metrics"] == w["metrics"] and r["curve"] == w["curve"]
+        assert any("resumed from checkpoint at step 15" in n for n in r["notes"])
+
+
+def test_converge_rule_is_checked():
+    assert gmm_modes.converge_rule({}) is None
+    assert gmm_modes.converge_rule({"converge": {"metric": "modes"}}) == {
+        "metric": "modes", "window": 0.2, "tolerance": 1.0, "max_factor": 4}
+    with pytest.raises(ValueError, match="converge.metric must be one of"):
+        gmm_modes.converge_rule({"converge": {"metric": "fid"}})
+    with pytest.raises(ValueError, match="0 < window < 1"):
+        gmm_modes.converge_rule({"converge": {"metric": "kl", "window": 1.5}})
+    assert gmm_modes.decision_step(80000, DECAY) == 72000 and gmm_modes.decision_step(80, None) == 80
+
+
 def test_std_axis_sets_data_and_likelihood_and_steps_by_std():
     assert gmm_modes.data_protocol({"std": 0.2, "data": {"std": 0.05}})["std"] == 0.2
     assert gmm_modes.data_protocol({"data": {"std": 0.05}})["std"] == 0.05

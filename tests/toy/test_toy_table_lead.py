@@ -4,7 +4,8 @@ import math
 import pytest
 
 from repro import paths, store
-from repro.aggregate import LEAD_CAP, footer, late_change, lead_scores, leading_value, render_markdown, table_summary
+from repro.aggregate import LEAD_CAP, footer, lead_scores, leading_value, render_markdown, table_summary
+from repro.convergence import late_change, mean_late_change
 from repro.spec import SpecError, expand, load_spec, parse_value
 
 BASELINES = ("gan", "vae", "veegan", "unrolled-gan")
@@ -24,7 +25,7 @@ def write(results, run, metrics, curve=None):
     store.write_json_atomic(results / run.job / run.key / store.RECORD, {
         "key": run.key, "job": run.job, "method": run.method, "dataset": run.dataset, "seed": run.seed,
         "scale": run.scale, "axes": dict(run.axes), "config": run.config, "status": "ok", "metrics": metrics,
-        **({"curve": curve} if curve is not None else {})})
+        **({"curve": curve, "steps": curve[-1]["step"]} if curve else {})})
 
 
 @pytest.fixture
@@ -118,22 +119,28 @@ def test_late_change_reads_the_curve_point_nearest_the_window():
     assert late_change(curve, "modes", 0.2) == 4.0  # 10 at 80k minus 6 at 64k (= 0.8 × 80k)
     assert late_change(curve, "modes", 0.1) == 3.0  # minus 7 at 72k
     assert late_change(curve[:1], "modes", 0.2) is None and late_change([], "modes", 0.2) is None
+    flat = [{"step": 64000, "modes": 3.0}, {"step": 80000, "modes": 2.0}]
+    assert mean_late_change([curve, flat, curve[:1]], "modes", 0.2) == 1.5  # (4 - 1) / 2: no change from one point
+    assert mean_late_change([[]], "modes", 0.2) is None
 
 
 def test_footer_names_the_cells_still_moving(tmp_path, spec):
     """cpu scale (std 0.1), two seeds per method: the GAN rises 4 and 2 modes over the last 20 % (mean
     +3 > tolerance 1), the Unrolled GAN falls 2 and 1 (−1.5), VAE and SIG end flat, VEEGAN +1 (not above 1)."""
     rises = {"gan": (4, 2), "unrolled-gan": (-2, -1), "vae": (0, 0), "sig": (0, 0), "veegan": (1, 1)}
+    lengths = {"gan": 320000, "unrolled-gan": 160000}  # the others: 80,000
     for run in expand(spec, "cpu", seeds=2):
-        end = 20.0
+        end, n = 20.0, lengths.get(run.method, 80000)
         rise = rises[run.method][run.seed]
-        curve = [{"step": s, "modes": end - rise if s <= 64000 else end} for s in range(8000, 80001, 8000)]
+        curve = [{"step": s, "modes": end - rise if s <= 0.8 * n else end} for s in range(n // 10, n + 1, n // 10)]
         write(tmp_path, run, {"modes": end, "hq": 0.5, "kl": 1.0}, curve)
     lines = footer(spec, table_summary(spec, tmp_path), "cpu")
     line = next(x for x in lines if x.startswith("Still moving at the end of training"))
     assert "tolerance ±1" in line and "last 20% of training" in line
     assert "gan · 0.1 (+3.0)" in line and "unrolled-gan · 0.1 (-1.5)" in line
     assert "veegan" not in line and "vae" not in line and "sig ·" not in line
+    assert ("Training steps per cell: 80,000: vae · 0.1, veegan · 0.1, sig · 0.1; 160,000: unrolled-gan · 0.1; "
+            "320,000: gan · 0.1.") in lines
 
 
 def test_footer_says_when_every_cell_is_flat(tmp_path, spec):
