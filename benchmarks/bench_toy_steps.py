@@ -11,7 +11,9 @@ One thread. For each model (hyper-parameters, batch and std from the job spec):
   compiled  the same through torch.compile, in the job's ``compile`` mode (its compile time is printed apart: the first
             run on a machine compiles, later runs mostly load inductor's on-disk cache)
 and the projected wall time of the cpu table: each method's seeds are one unit of work
-(steps × seeds × ms of the job's path (its ``compile`` setting) + compile + evaluation), units taken in
+(steps × seeds × ms of the job's path (its ``compile`` setting) + compile + evaluation), where steps are
+those the ``converge`` rule gave that method's cell in the records (results/, else reference/), or the
+base steps without records (``--lengths base``), units taken in
 the launcher's order (longest first by the spec's ``cost`` hints, repro.launch.longest_first) by
 ``--workers`` workers; the measured ms per seed-step are the values those hints should hold.
 Figures depend on the machine and its load: compare ratios from one run.
@@ -29,10 +31,25 @@ from torch.utils.flop_counter import FlopCounterMode
 from repro.core.toy import build_toy_model
 from repro.core.toy.stacked import StackedToy
 from repro.data.synthetic import gmm_grid_centers, sample_gmm_grid
+from repro import paths
+from repro.aggregate import table_summary
 from repro.launch import longest_first
 from repro.metrics.modes import gmm_grid_metrics
 from repro.spec import expand, find_job
 from repro.tasks.gmm_modes import data_protocol, keep_freed_memory, training_steps
+
+
+def recorded_lengths(spec, std: float) -> dict[str, int]:
+    """Steps each method's cell trained for at ``std`` (the ``converge`` rule's outcome), from the records
+    under results/, else the committed reference records; {} where neither has the cell."""
+    for folder in (paths.results_dir(), paths.reference_dir() / "results"):
+        summary = table_summary(spec, folder)
+        if summary.empty or "train_steps" not in summary:
+            continue
+        cells = summary[(summary.scale == "paper") & (summary["std"].astype(float) == std) & summary.train_steps.notna()]
+        if not cells.empty:
+            return {r.method: int(r.train_steps) for r in cells.itertuples()}
+    return {}
 
 
 def matmul_rate(rounds: int = 7, reps: int = 300) -> float:
@@ -67,13 +84,15 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100, help="timed training steps per model and round")
     ap.add_argument("--scale", default="cpu")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--lengths", choices=("records", "base"), default="records",
+                    help="training steps per method: as the records' converge rule gave them, or the base steps")
     args = ap.parse_args()
     torch.set_num_threads(1)
     keep_freed_memory()
     spec = find_job("sig-table1")
     runs = expand(spec, args.scale)
     rate = matmul_rate()
-    rows, units, groups = [], {}, []
+    rows, units, groups, bounds = [], {}, [], {}
     for method in spec.grid["methods"]:
         group = [r.config for r in runs if r.method == method]
         if not group:
@@ -122,10 +141,13 @@ def main() -> None:
             gmm_grid_metrics(s, centers, data["std"])
         evaluation = time.perf_counter() - t0
         total_steps = training_steps(cfg, data["std"])
+        if args.lengths == "records":
+            total_steps = recorded_lengths(spec, data["std"]).get(method, total_steps)
         evals = int(cfg.get("curve_points", 10)) + 1
         unit = total_steps * len(seeds) * job_path + evals * evaluation + (compile_s if mode else 0)
         units[method] = unit
         bound = flop / (rate * 1e9)
+        bounds[method] = bound * total_steps * len(seeds)
         rows.append((method, flop / 1e6, bound * 1e3, one_seed * 1e3, batched * 1e3, compiled * 1e3,
                      compile_s, job_path / bound, one_seed / job_path, total_steps, unit / 60))
 
@@ -142,6 +164,9 @@ def main() -> None:
     print("× bound and speed-up (over one-seed) are of the job's path: compiled where the job's config sets compile")
     print(f"projected cpu-table wall time: {max(loads) / 60:.1f} min on {args.workers} worker(s) "
           f"({sum(units.values()) / 60:.1f} min of one core), process start-up and artifacts not included")
+    print(f"matrix-product bound of the cpu table: {sum(bounds.values()) / 60:.1f} core-min, "
+          f"{sum(bounds.values()) / 60 / args.workers:.1f} min on {args.workers} cores; projected "
+          f"{max(loads) / (sum(bounds.values()) / args.workers):.2f}× the bound")
     print(f"launcher order (spec cost hints): {', '.join(order)}; measured ms per seed-step of the job's path: "
           + ", ".join(f"{r[0]} {r[2] * r[7]:.2f}" for r in rows))
 

@@ -49,7 +49,7 @@ def test_cpu_runs_are_the_paper_runs_at_the_leading_std(spec):
     """The cpu default runs the std that the committed reference records lead with (the footer's rule)."""
     cpu, paper = expand(spec, "cpu"), expand(spec, "paper")
     summary = table_summary(spec, paths.reference_dir() / "results")
-    assert {r.config["std"] for r in cpu} == {float(leading(spec, summary, "cpu"))} == {0.1}
+    assert {r.config["std"] for r in cpu} == {float(leading(spec, summary, "cpu"))} == {0.2}
     assert {r.key for r in cpu} <= {r.key for r in paper}
 
 
@@ -60,4 +60,5 @@ def test_protocol_of_004_section_5_2(spec):
     assert cfg["data"] == {"n_per_side": 5, "spacing": 2.0}
     assert cfg["model"]["hidden"] == 100
     assert cfg["lr_decay"] == {"at": 0.9, "factor": 0.1}
+    assert cfg["converge"] == {"metric": "modes", "window": 0.2, "tolerance": 1.0, "max_factor": 4}
     assert spec.scales["paper"]["seeds"] == 5
