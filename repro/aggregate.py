@@ -17,7 +17,7 @@ from tabulate import tabulate
 
 from . import store
 from .convergence import late_change
-from .spec import SCALES, Spec, parse_value
+from .spec import SCALES, Spec, expand, parse_value
 
 STAND_IN_MARK, UNCALIBRATED_MARK = "†", "‡"
 
@@ -518,8 +518,14 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     shown = table_values(spec, summary, scale)
     for axis, vals in shown.items():
         missing = [v for v in dim_values(spec, axis) if v not in vals]
-        if missing:
-            lines.append(f"{axis} {', '.join(missing)}: no runs at this scale (other scales: `repro run {spec.id} --scale paper`).")
+        planned = {str(dict(r.axes).get(axis)) for r in expand(spec, scale)} if missing else set()
+        pending = [v for v in missing if v in planned]
+        if pending:
+            lines.append(f"{axis} {', '.join(pending)}: not run yet (`repro run {spec.id} --scale {scale} "
+                         f"--axis {axis}={','.join(pending)}`).")
+        if len(pending) < len(missing):
+            lines.append(f"{axis} {', '.join(v for v in missing if v not in pending)}: no runs at this scale "
+                         f"(other scales: `repro run {spec.id} --scale paper`).")
     lines += [f"Scale note: {x}" for x in sc.get("notes", []) or []]
     lines += [f"Protocol: {x}" for x in spec.deviations or []]
     return lines

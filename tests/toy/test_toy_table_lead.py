@@ -162,3 +162,15 @@ def test_convergence_rule_is_validated(tmp_path, spec):
         path.write_text(text.replace("convergence: {metric: modes, window: 0.2, tolerance: 1.0}", f"convergence: {bad}"))
         with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
             load_spec(path)
+
+
+def test_footer_names_the_stds_a_scale_has_not_run_yet(tmp_path, spec):
+    """Paper-scale records at std 0.2 and 0.1 only: 0.05 is the paper scale's own and not run yet; the
+    cpu scale's footer sends the other stds to the paper scale."""
+    for run in expand(spec, "paper", seeds=1):
+        if run.config["std"] != 0.05:
+            write(tmp_path, run, {"modes": 25.0, "hq": 0.5, "kl": 1.0})
+    summary = table_summary(spec, tmp_path)
+    assert "std 0.05: not run yet (`repro run sig-table1 --scale paper --axis std=0.05`)." in footer(spec, summary, "paper")
+    assert not any(x.startswith("std") and "no runs" in x for x in footer(spec, summary, "paper"))
+    assert any(x.startswith("std 0.1, 0.05: no runs at this scale") for x in footer(spec, summary, "cpu"))
