@@ -230,16 +230,25 @@ def _outcome(cfg: dict, job) -> Outcome:
     return Outcome(cfg, out["status"], out.get("error"), out.get("wall_time"))
 
 
-def run_fraction(folder: Path) -> float:
-    """How far an unfinished run is, from the ``progress.json`` its worker keeps (0 when there is none;
-    1 once its record is written, before the launcher hears of it)."""
+def run_fraction(folder: Path) -> tuple[float, int | None]:
+    """How far an unfinished run is, from the ``progress.json`` its worker keeps, and the total steps it
+    reports (0 when there is none; 1 once its record is written, before the launcher hears of it)."""
     if (Path(folder) / store.RECORD).exists():
-        return 1.0
+        return 1.0, None
     try:
         p = json.loads((Path(folder) / store.PROGRESS).read_text())
-        return min(1.0, max(0.0, p["step"] / p["total"])) if p.get("total") else 0.0
+        total = p.get("total")
+        return (min(1.0, max(0.0, p["step"] / total)) if total else 0.0), total
     except (OSError, ValueError, KeyError, TypeError):
-        return 0.0
+        return 0.0, None
+
+
+def shown_progress(old: tuple[float, int | None] | None, now: tuple[float, int | None]) -> tuple[float, int | None]:
+    """A run's (fraction, total) on the bar: never backwards while its total stays; measured afresh against
+    a new total (a run whose length grew: gmm_modes' ``converge`` rule)."""
+    if old is None or (now[1] is not None and now[1] != old[1]):
+        return now
+    return max(old[0], now[0]), old[1]
 
 
 def progress_iter(outcomes: Iterator[Outcome], total: int, desc: str, on_outcome: Callable[[Outcome], None],
@@ -258,13 +267,13 @@ def progress_iter(outcomes: Iterator[Outcome], total: int, desc: str, on_outcome
     lock, stop = threading.Lock(), threading.Event()
     t0 = time.monotonic()
 
-    seen: dict[str, float] = {}  # never backwards: a run's fraction only grows
+    seen: dict[str, tuple[float, int | None]] = {}  # per run: (fraction, total); never backwards for one total
 
     def partial() -> float:
         for k, f in (folders or {}).items():
             if k not in finished:
-                seen[k] = max(seen.get(k, 0.0), run_fraction(f))
-        return sum(v for k, v in seen.items() if k not in finished)
+                seen[k] = shown_progress(seen.get(k), run_fraction(f))
+        return sum(v for k, (v, _) in seen.items() if k not in finished)
 
     with tqdm(total=total, desc=desc, unit="run", disable=not tty,
               bar_format="{l_bar}{bar}| {n:.1f}/{total} runs [{elapsed}<{remaining}]") as bar:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from repro import store
-from repro.launch import longest_first, seed_groups
+from repro.launch import longest_first, run_fraction, seed_groups, shown_progress
 from repro.spec import run_key
 from repro.worker import execute, execute_group
 
@@ -85,3 +85,17 @@ def test_killed_group_resumes_to_the_uninterrupted_records(tmp_path, worker_subp
         for k in ("modes", "hq", "kl"):
             assert abs(a["metrics"][k] - b["metrics"][k]) <= 1e-4 * max(1.0, abs(b["metrics"][k]))
         assert [p["step"] for p in a["curve"]] == [p["step"] for p in b["curve"]]
+
+
+def test_progress_of_a_run_whose_length_grows(tmp_path):
+    """72k of 80k steps, then the converge rule doubles the length: the bar shows 72k/160k, not a stale 0.9;
+    a late read of an older progress file never moves it back while the total stays."""
+    (tmp_path / store.PROGRESS).write_text(json.dumps({"step": 72000, "total": 80000}))
+    shown = shown_progress(None, run_fraction(tmp_path))
+    assert shown == (0.9, 80000)
+    assert shown_progress(shown, (0.5, 80000)) == (0.9, 80000)
+    (tmp_path / store.PROGRESS).write_text(json.dumps({"step": 72100, "total": 160000}))
+    shown = shown_progress(shown, run_fraction(tmp_path))
+    assert shown[1] == 160000 and abs(shown[0] - 72100 / 160000) < 1e-12
+    (tmp_path / store.RECORD).write_text("{}")
+    assert shown_progress(shown, run_fraction(tmp_path))[0] == 1.0
