@@ -195,7 +195,29 @@ def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
         return verdict
     verdict.status, verdict.reason = _apply(claim, spec, stats, verdict.evidence)
     verdict.qualifier = qualifier
+    moving = _still_moving(spec, frame, cells, scale)
+    if moving and verdict.status in (REPRODUCED, NOT_REPRODUCED):  # a snapshot of training, not its result
+        verdict.reason = (f"would be {verdict.status}, but {', '.join(moving)} still moved at the end of training "
+                          f"(tolerance ±{spec.table['convergence']['tolerance']:g}; longer training may change it): "
+                          + verdict.reason)
+        verdict.status = INCONCLUSIVE
     return verdict
+
+
+def _still_moving(spec: Spec, frame: pd.DataFrame, cells: list[dict], scale: str) -> list[str]:
+    """``table.convergence``: the claim's cells whose seeds' mean metric moved by more than the tolerance
+    over the last part of training (the table footer's test)."""
+    conv = (spec.table or {}).get("convergence")
+    if not conv or "late_change" not in frame:
+        return []
+    out = []
+    for cell in cells:
+        rows = _cell_rows(frame, spec, cell, scale)
+        change = pd.to_numeric(rows[rows.status == "ok"].late_change, errors="coerce").dropna()
+        if len(change) and abs(change.mean()) > conv["tolerance"]:
+            out.append(f"{_cell_label(spec, cell)} ({change.mean():+.1f} {conv['metric']} over the last "
+                       f"{conv['window']:.0%})")
+    return out
 
 
 def _apply(claim: Claim, spec: Spec, stats: list[CellStats], evidence: list[str]) -> tuple[str, str]:

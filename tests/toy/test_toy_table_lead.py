@@ -174,3 +174,23 @@ def test_footer_names_the_stds_a_scale_has_not_run_yet(tmp_path, spec):
     assert "std 0.05: not run yet (`repro run sig-table1 --scale paper --axis std=0.05`)." in footer(spec, summary, "paper")
     assert not any(x.startswith("std") and "no runs" in x for x in footer(spec, summary, "paper"))
     assert any(x.startswith("std 0.1, 0.05: no runs at this scale") for x in footer(spec, summary, "cpu"))
+
+
+@pytest.mark.parametrize("rise, status", [(0.0, "reproduced"), (3.0, "inconclusive")])
+def test_a_claim_on_a_cell_still_moving_is_inconclusive(tmp_path, spec, rise, status):
+    """004's GAN collapse (4.0 ± 3.08 modes), tested at the leading std on GAN seeds with 4 modes: reproduced
+    when their curves end flat; inconclusive, naming the cell, when they rose 3 modes over the last 20 %."""
+    from repro.claims.evaluate import evaluate
+    from repro.claims.ledger import load_claims, specs_by_id
+
+    for run in expand(spec, "paper", seeds=2):
+        if run.config["std"] == 0.2:
+            modes = 4.0 + run.seed if run.method == "gan" else 25.0
+            curve = [{"step": s, "modes": modes - (rise if run.method == "gan" and s <= 32000 else 0)}
+                     for s in range(4000, 40001, 4000)]
+            write(tmp_path, run, {"modes": modes, "hq": 0.5, "kl": 1.0}, curve)
+    claims = [c for c in load_claims() if c.id == "004-t1-gan-collapse"]
+    verdict = evaluate(claims, specs_by_id(), tmp_path)[0]
+    assert verdict.status == status
+    if rise:
+        assert verdict.reason.startswith("would be reproduced, but gan · 0.2 (+3.0 modes over the last 20%) still moved")
