@@ -28,11 +28,11 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from repro import paths
+from repro.aggregate import table_summary
 from repro.core.toy import build_toy_model
 from repro.core.toy.stacked import StackedToy
 from repro.data.synthetic import gmm_grid_centers, sample_gmm_grid
-from repro import paths
-from repro.aggregate import table_summary
 from repro.launch import longest_first
 from repro.metrics.modes import gmm_grid_metrics
 from repro.spec import expand, find_job
