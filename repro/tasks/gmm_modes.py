@@ -18,7 +18,11 @@ Config read:
                      decay would start (or at the end, without one), the seeds' mean ``metric`` is compared
                      with its value ``window`` of the way back (repro.convergence); while it moved by more
                      than ``tolerance``, the run's length doubles at constant lr, up to max_factor × steps.
-                     The decision is taken on the seeds trained together (a cell's seeds with batch_seeds).
+                     With a decay, the same test is made again at the end, on the final curve (the table
+                     footer's test): if the metric still moved, training returns to the state where the
+                     decay began and goes on at constant lr for twice the length. Either way a run of
+                     final length L is the plain run of L steps. The decision is taken on the seeds
+                     trained together (a cell's seeds with batch_seeds).
   cfg['curve_points'] evaluations along training, recorded as the run's curve (default 10)
   cfg['batch_size'], cfg['eval_samples'], cfg['metric'] {threshold: 3, min_count: 1000} (004 §5.2)
   cfg['plot_samples'], cfg['saved_samples']  sizes of samples.png (2,500) and samples.pt (for 004 Fig. 2)
@@ -215,16 +219,34 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
     curves: list[list[dict]] = [[] for _ in seeds]
     diverged: list[int | None] = [None] * len(seeds)
     start, length, decisions = 0, steps, []  # length: the run's current length (converge doubles it)
-    if states[0] is not None:
-        model.load_seed_states([st["model"] for st in states])
-        for i, st in enumerate(states):
+    before_decay: list[dict] | None = None  # each seed's state where the decay began: converge's way back
+
+    def seed_state(i: int) -> dict:
+        return {"model": model.seed_state(i), "noise_rng": noise_rngs[i].get_state(),
+                "data_rng": data_rngs[i].get_state(), "curve": list(curves[i]), "diverged": diverged[i]}
+
+    def load(states_: list[dict]) -> None:
+        model.load_seed_states([st["model"] for st in states_])
+        for i, st in enumerate(states_):
             noise_rngs[i].set_state(st["noise_rng"])
             data_rngs[i].set_state(st["data_rng"])
-            curves[i], diverged[i] = st["curve"], st["diverged"]
+            curves[i], diverged[i] = list(st["curve"]), st["diverged"]
+
+    if states[0] is not None:
+        load(states)
         start = int(states[0]["step"])
         length, decisions = int(states[0].get("length", steps)), list(states[0].get("decisions", []))
+        if all(st.get("before_decay") for st in states):
+            before_decay = [st["before_decay"] for st in states]
     progress = ctxs[0].progress
     checkpoint_every = ctxs[0].checkpoint_every
+    cap = rule["max_factor"] * steps if rule else 0
+
+    def moving(step: int, extra: list[dict | None] | None = None) -> tuple[bool, float | None]:
+        """The rule's test on the live seeds' curves (with ``extra`` points appended): (extend?, change)."""
+        alive = [curves[i] + ([extra[i]] if extra else []) for i in range(len(seeds)) if diverged[i] is None]
+        change = mean_late_change(alive, rule["metric"], rule["window"])
+        return change is not None and abs(change) > rule["tolerance"], change
 
     def record_curve_point(step: int) -> None:
         if any(c and c[-1]["step"] == step for c in curves):
@@ -235,35 +257,45 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
                 curves[i].append({"step": step, **m})
 
     step = start
-    while step < length:
-        step += 1
-        x = torch.stack([sample_gmm_grid(batch_size, generator=g, **grid) for g in data_rngs])
-        losses = model.train_step(x, noise_rngs, lr_scale(step, length, decay))
-        finite = torch.stack(list(losses.values())).isfinite().all(0).tolist()
-        for i, ok in enumerate(finite):
-            if not ok and diverged[i] is None:
-                diverged[i] = step
-        if every and step % every == 0 and step != length:
-            record_curve_point(step)
-        if rule and step == decision_step(length, decay) and 2 * length <= rule["max_factor"] * steps:
-            record_curve_point(step)
-            alive = [curves[i] for i in range(len(seeds)) if diverged[i] is None]
-            change = mean_late_change(alive, rule["metric"], rule["window"])
-            extend = change is not None and abs(change) > rule["tolerance"]
-            decisions.append({"step": step, "change": change, "extended": extend})
-            if extend:  # still moving: twice the length, the lr stays constant until its decay
-                length *= 2
-        if step % PROGRESS_EVERY == 0 or step == length:
-            alive = [i for i in range(len(seeds)) if diverged[i] is None]
-            progress(step, length, **{k: float(v[alive].mean()) if alive else float("nan") for k, v in losses.items()})
-        if checkpoint_every and step % checkpoint_every == 0 and step < length:
-            for i, ctx in enumerate(ctxs):
-                ctx.save_checkpoint({"model": model.seed_state(i), "noise_rng": noise_rngs[i].get_state(),
-                                     "data_rng": data_rngs[i].get_state(), "step": step, "length": length,
-                                     "decisions": decisions, "curve": curves[i], "diverged": diverged[i]})
+    while True:
+        while step < length:
+            step += 1
+            x = torch.stack([sample_gmm_grid(batch_size, generator=g, **grid) for g in data_rngs])
+            losses = model.train_step(x, noise_rngs, lr_scale(step, length, decay))
+            finite = torch.stack(list(losses.values())).isfinite().all(0).tolist()
+            for i, ok in enumerate(finite):
+                if not ok and diverged[i] is None:
+                    diverged[i] = step
+            if every and step % every == 0 and step != length:
+                record_curve_point(step)
+            if rule and step == decision_step(length, decay) and 2 * length <= cap:
+                record_curve_point(step)
+                extend, change = moving(step)
+                decisions.append({"step": step, "change": change, "extended": extend})
+                if extend:  # still moving: twice the length, the lr stays constant until its decay
+                    length *= 2
+                elif decay:  # the way back, should the decay itself still move the metric
+                    before_decay = [{"step": step, **seed_state(i)} for i in range(len(seeds))]
+            if step % PROGRESS_EVERY == 0 or step == length:
+                alive = [i for i in range(len(seeds)) if diverged[i] is None]
+                progress(step, length, **{k: float(v[alive].mean()) if alive else float("nan") for k, v in losses.items()})
+            if checkpoint_every and step % checkpoint_every == 0 and step < length:
+                for i, ctx in enumerate(ctxs):
+                    ctx.save_checkpoint({"model": model.seed_state(i), "noise_rng": noise_rngs[i].get_state(),
+                                         "data_rng": data_rngs[i].get_state(), "step": step, "length": length,
+                                         "decisions": decisions, "curve": curves[i], "diverged": diverged[i],
+                                         "before_decay": before_decay[i] if before_decay else None})
+        samples, final = _evaluate(model, seeds, length, eval_samples, centers, data, metric)
+        if before_decay is None:
+            break
+        extend, change = moving(length, [{"step": length, **m} if m else None for m in final])
+        decisions.append({"step": length, "change": change, "extended": extend, "after_decay": True})
+        if not extend:
+            break
+        # the decay moved the metric: back to where it began, then on at constant lr to twice the length
+        load(before_decay)
+        step, length, before_decay = before_decay[0]["step"], 2 * length, None
     steps = length
-
-    samples, final = _evaluate(model, seeds, steps, eval_samples, centers, data, metric)
     results: list = []
     for i, (c, ctx) in enumerate(zip(cfgs, ctxs)):
         if diverged[i] is not None:
@@ -295,9 +327,12 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
 
 def _convergence_note(rule: dict, decisions: list[dict], length: int, n_seeds: int) -> str:
     """What the ``converge`` rule decided, for the record's notes."""
-    said = "; ".join(f"{d['change']:+.1f} at step {d['step']}" if d["change"] is not None else f"no curve at step {d['step']}"
-                     for d in decisions)
+    def said(d: dict) -> str:
+        where = f"after the decay at step {d['step']}" if d.get("after_decay") else f"at step {d['step']}"
+        return f"{d['change']:+.1f} {where}" if d["change"] is not None else f"no curve {where}"
+
     head = (f"trained until converged: mean {rule['metric']} of {n_seeds} seed(s) over the last {rule['window']:.0%}, "
             f"tolerance ±{rule['tolerance']:g}, at most {rule['max_factor']:g}× the base steps")
     capped = bool(decisions) and decisions[-1]["extended"]
-    return f"{head}: {said or 'no decision'} -> {length} steps" + (" (the cap; still moving)" if capped else "")
+    return (f"{head}: {'; '.join(map(said, decisions)) or 'no decision'} -> {length} steps"
+            + (" (the cap; still moving)" if capped else ""))

@@ -153,7 +153,48 @@ def test_converge_keeps_the_base_length_when_the_curve_is_flat(tmp_path):
     out = gmm_modes.run(flat, RunContext(tmp_path / "flat"))
     plain = gmm_modes.run(cfg("gan", steps=10, curve_points=2, lr_decay=DECAY), RunContext(tmp_path / "plain"))
     assert out["steps"] == 10 and out["metrics"] == plain["metrics"]
-    assert any(n.endswith("at step 9 -> 10 steps") for n in out["notes"])
+    assert any(n.endswith("at step 9; +0.0 after the decay at step 10 -> 10 steps") for n in out["notes"])
+
+
+def scripted_change(moving_at: set[int]):
+    """A stand-in for the rule's statistic: +5 where the curves end at a step in ``moving_at`` (moving),
+    else 0 (settled); a function of the curves alone, so a resumed run sees the same values."""
+    def change(curves, metric, window):
+        return 5.0 if curves and curves[0][-1]["step"] in moving_at else 0.0
+    return change
+
+
+def test_converge_goes_back_before_the_decay_when_the_decay_moved_the_metric(tmp_path, monkeypatch):
+    """Settled at step 18 (before the decay), moving after it at step 20: training returns to step 18 and
+    runs at constant lr to 40 (decay from 36): the plain 40-step run, curve and all."""
+    monkeypatch.setattr(gmm_modes, "mean_late_change", scripted_change({20}))
+    c = cfg("gan", steps=20, curve_points=4, lr_decay=DECAY, converge={"metric": "modes", "max_factor": 4})
+    out = gmm_modes.run(c, RunContext(tmp_path / "converge"))
+    plain = gmm_modes.run(cfg("gan", steps=40, curve_points=8, lr_decay=DECAY), RunContext(tmp_path / "plain"))
+    assert out["steps"] == 40
+    assert out["metrics"] == pytest.approx(plain["metrics"], rel=1e-6, abs=1e-9)
+    assert [p["step"] for p in out["curve"]] == [5, 10, 15, 18, 20, 25, 30, 35, 36, 40]
+    a = torch.load(tmp_path / "converge" / "samples.pt")["samples"]
+    b = torch.load(tmp_path / "plain" / "samples.pt")["samples"]
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)  # float32 samples of the same weights
+    note = next(n for n in out["notes"] if n.startswith("trained until converged"))
+    assert note.endswith("+0.0 at step 18; +5.0 after the decay at step 20; +0.0 at step 36; "
+                         "+0.0 after the decay at step 40 -> 40 steps")
+
+
+def test_converge_resumes_inside_the_decay_to_the_same_record(tmp_path, monkeypatch):
+    """Killed at step 19, inside the decay, whose way back (step 18) the checkpoint keeps."""
+    monkeypatch.setattr(gmm_modes, "mean_late_change", scripted_change({20}))
+    c = lambda s: cfg("gan", seed=s, steps=20, curve_points=4, lr_decay=DECAY, converge={"metric": "modes"})
+    whole = gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "whole" / str(s)) for s in (0, 1)])
+    with pytest.raises(Interrupted):
+        gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "cut" / "0", checkpoint_every=19),
+                                           InterruptingAt(tmp_path / "cut" / "1", checkpoint_every=19, step=19)])
+    resumed = gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "cut" / str(s), checkpoint_every=19) for s in (0, 1)])
+    for w, r in zip(whole, resumed):
+        assert r["steps"] == w["steps"] == 40
+        assert r["metrics"] == w["metrics"] and r["curve"] == w["curve"]
+        assert any("resumed from checkpoint at step 19" in n for n in r["notes"])
 
 
 def test_converge_resumes_after_a_kill_past_an_extension(tmp_path):

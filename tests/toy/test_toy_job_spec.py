@@ -60,5 +60,5 @@ def test_protocol_of_004_section_5_2(spec):
     assert cfg["data"] == {"n_per_side": 5, "spacing": 2.0}
     assert cfg["model"]["hidden"] == 100
     assert cfg["lr_decay"] == {"at": 0.9, "factor": 0.1}
-    assert cfg["converge"] == {"metric": "modes", "window": 0.2, "tolerance": 1.0, "max_factor": 4}
+    assert cfg["converge"] == {"metric": "modes", "window": 0.2, "tolerance": 1.0, "max_factor": 8}
     assert spec.scales["paper"]["seeds"] == 5
