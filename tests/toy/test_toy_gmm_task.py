@@ -186,27 +186,29 @@ def test_converge_resumes_inside_the_decay_to_the_same_record(tmp_path, monkeypa
     """Killed at step 19, inside the decay, whose way back (step 18) the checkpoint keeps."""
     monkeypatch.setattr(gmm_modes, "mean_late_change", scripted_change({20}))
     c = lambda s: cfg("gan", seed=s, steps=20, curve_points=4, lr_decay=DECAY, converge={"metric": "modes"})
-    whole = gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "whole" / str(s)) for s in (0, 1)])
-    with pytest.raises(Interrupted):
-        gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "cut" / "0", checkpoint_every=19),
-                                           InterruptingAt(tmp_path / "cut" / "1", checkpoint_every=19, step=19)])
-    resumed = gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "cut" / str(s), checkpoint_every=19) for s in (0, 1)])
-    for w, r in zip(whole, resumed):
+    for w, r in whole_and_resumed(tmp_path, c, every=19, kill_step=19):
         assert r["steps"] == w["steps"] == 40
         assert r["metrics"] == w["metrics"] and r["curve"] == w["curve"]
         assert any("resumed from checkpoint at step 19" in n for n in r["notes"])
+
+
+def whole_and_resumed(tmp_path, make_cfg, every: int, kill_step: int) -> list[tuple[dict, dict]]:
+    """Two seeds trained as one group uninterrupted, and again killed after the checkpoint at ``kill_step``
+    (seed 1's write; seed 0's is done) and resumed: [(whole, resumed)] per seed."""
+    cfgs = [make_cfg(0), make_cfg(1)]
+    whole = gmm_modes.run_group(cfgs, [RunContext(tmp_path / "whole" / str(s)) for s in (0, 1)])
+    with pytest.raises(Interrupted):
+        gmm_modes.run_group(cfgs, [RunContext(tmp_path / "cut" / "0", checkpoint_every=every),
+                                   InterruptingAt(tmp_path / "cut" / "1", checkpoint_every=every, step=kill_step)])
+    resumed = gmm_modes.run_group(cfgs, [RunContext(tmp_path / "cut" / str(s), checkpoint_every=every) for s in (0, 1)])
+    return list(zip(whole, resumed))
 
 
 def test_converge_resumes_after_a_kill_past_an_extension(tmp_path):
     """Killed at step 15, after the length doubled at step 9: the resumed group goes on to 40 steps too."""
     c = lambda s: cfg("gan", seed=s, steps=10, curve_points=2, lr_decay=DECAY,
                       converge={"metric": "kl", "window": 0.5, "tolerance": 0.0, "max_factor": 4})
-    whole = gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "whole" / str(s)) for s in (0, 1)])
-    with pytest.raises(Interrupted):
-        gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "cut" / "0", checkpoint_every=5),
-                                           InterruptingAt(tmp_path / "cut" / "1", checkpoint_every=5, step=15)])
-    resumed = gmm_modes.run_group([c(0), c(1)], [RunContext(tmp_path / "cut" / str(s), checkpoint_every=5) for s in (0, 1)])
-    for w, r in zip(whole, resumed):
+    for w, r in whole_and_resumed(tmp_path, c, every=5, kill_step=15):
         assert r["steps"] == w["steps"] == 40
         assert r["metrics"] == w["metrics"] and r["curve"] == w["curve"]
         assert any("resumed from checkpoint at step 15" in n for n in r["notes"])
