@@ -346,11 +346,14 @@ def _best_over_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
 LEAD_CAP = 10.0  # a disagreement counts at most this many combined standard deviations
 
 
-def lead_scores(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, tuple[float, int, bool]]:
+def lead_scores(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, tuple[float, int, bool, float]]:
     """``table.lead``: per value of its axis, how far the ``methods``' reproduced means lie from the paper's:
-    the mean over (method, metric) cells with a paper value of |repro mean − paper mean| / sqrt(paper sd² +
+    the mean over (method, metric) cells with a paper value of z = |repro mean − paper mean| / sqrt(paper sd² +
     repro sd²) (0 when both means agree exactly, capped at LEAD_CAP; the paper's ± is a standard
-    deviation). Returns value -> (score, cells scored, complete: every cell had a reproduced mean)."""
+    deviation). Returns value -> (score, cells scored, complete: every cell had a reproduced mean, standard
+    error of the score over the training seeds). The standard error is the delta method's, each cell's sd
+    held fixed: a cell's z moves by (repro sd / √n) / sqrt(paper sd² + repro sd²) per standard error of its
+    mean (0 where z is capped or exact), and the cells' seeds are independent."""
     lead = (spec.table or {}).get("lead")
     if not lead or summary.empty:
         return {}
@@ -360,7 +363,7 @@ def lead_scores(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, tupl
     dims = spec.cell_dims()
     out = {}
     for value in dim_values(spec, axis):
-        zs, complete = [], True
+        zs, variances, complete = [], [], True
         for _, row in sub[(sub[axis].astype(str) == value) & sub.method.astype(str).isin(methods)].iterrows():
             key = tuple(str(row[d]) for d in dims)
             for metric in spec.metric_names:
@@ -373,17 +376,27 @@ def lead_scores(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, tupl
                     continue
                 sd = 0.0 if math.isnan(sd) else sd
                 gap, scale_ = abs(mean - pm), math.hypot(psd or 0.0, sd)
-                zs.append(0.0 if gap == 0 else min(LEAD_CAP, gap / scale_) if scale_ > 0 else LEAD_CAP)
+                z = 0.0 if gap == 0 else min(LEAD_CAP, gap / scale_) if scale_ > 0 else LEAD_CAP
+                zs.append(z)
+                variances.append((sd / math.sqrt(n) / scale_) ** 2 if 0 < z < LEAD_CAP else 0.0)
         expected = len(methods) * len(spec.metric_names)
         if zs:
-            out[value] = (sum(zs) / len(zs), len(zs), complete and len(zs) >= expected)
+            out[value] = (sum(zs) / len(zs), len(zs), complete and len(zs) >= expected,
+                          math.sqrt(sum(variances)) / len(zs))
     return out
 
 
-def leading_value(scores: dict[str, tuple[float, int, bool]]) -> str | None:
-    """The best-agreeing value among those scored on every cell (else among all scored)."""
+def leading_value(scores: dict[str, tuple[float, int, bool, float]], order: list[str] | None = None) -> str | None:
+    """The best-agreeing value among those scored on every cell (else among all scored). Values whose score
+    is within one standard error of the difference of the best one's (sqrt(se₁² + se₂²)) tie with it, and
+    a tie goes to the value listed first in ``order`` (the spec's order of the axis)."""
     pool = {v: s for v, s in scores.items() if s[2]} or scores
-    return min(pool, key=lambda v: pool[v][0]) if pool else None
+    if not pool:
+        return None
+    best = min(pool, key=lambda v: pool[v][0])
+    tied = [v for v in pool if abs(pool[v][0] - pool[best][0]) <= math.hypot(pool[v][3], pool[best][3])]
+    rank = {v: i for i, v in enumerate(order or [])}
+    return min(tied, key=lambda v: (rank.get(v, len(rank)), pool[v][0]))
 
 
 def _scored_scale(summary: pd.DataFrame, scale: str) -> str:
@@ -399,14 +412,18 @@ def _lead_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     scores = lead_scores(spec, summary, scored)
     if not scores:
         return []
-    axis, best = lead["axis"], leading_value(scores)
+    axis = lead["axis"]
+    order = dim_values(spec, axis)
+    best = leading_value(scores, order)
     ran = sorted(set(summary[summary.scale == scale][axis].astype(str)))
     note = "" if scored == scale else f" (scored on the `{scored}` scale's records; this scale ran {axis} {', '.join(ran)})"
-    parts = [f"{v}: {s:.2f}{'' if ok else f' (only {n} cells)'}" for v, (s, n, ok) in
+    parts = [f"{v}: {s:.2f} ± {se:.2f}{'' if ok else f' (only {n} cells)'}" for v, (s, n, ok, se) in
              sorted(scores.items(), key=lambda kv: kv[1][0])]
     lines = [f"Leading {axis}: {best}, the {axis} at which the baselines ({', '.join(map(str, lead['methods']))}; "
              f"never the paper's own method) agree best with the paper. Rule: mean over their (method, metric) cells "
-             f"of |repro mean − paper mean| / sqrt(paper sd² + repro sd²), capped at {LEAD_CAP:g}; lower is better. "
+             f"of |repro mean − paper mean| / sqrt(paper sd² + repro sd²), capped at {LEAD_CAP:g}; lower is better; "
+             f"± its standard error over the seeds; scores within one standard error of the difference tie, and a "
+             f"tie goes to the {axis} listed first ({', '.join(order)}). "
              f"Scores: {'; '.join(parts)}{note}."]
     for name, sc in spec.scales.items():  # a scale that runs one value of the axis should run the leading one
         sub_axes = ((sc.get("grid") or {}).get("axes") or {}).get(axis)
@@ -533,7 +550,9 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
 
 def leading(spec: Spec, summary: pd.DataFrame, scale: str) -> str | None:
     """The value of ``table.lead``'s axis that the table leads with (scored on the scale with most records)."""
-    return leading_value(lead_scores(spec, summary, _scored_scale(summary, scale)))
+    lead = (spec.table or {}).get("lead")
+    order = dim_values(spec, lead["axis"]) if lead else None
+    return leading_value(lead_scores(spec, summary, _scored_scale(summary, scale)), order)
 
 
 def table_values(spec: Spec, summary: pd.DataFrame, scale: str) -> dict[str, list[str]]:

@@ -57,10 +57,45 @@ def test_leading_std_is_the_hand_computed_one(spec, results):
     # 12 baseline cells; at 0.2: 11 cells at z = 0.5, VAE modes z = 0; at 0.1: 11 at z = 1, VAE modes capped
     assert scores["0.2"][0] == pytest.approx(11 * 0.5 / 12)
     assert scores["0.1"][0] == pytest.approx((11 * 1.0 + LEAD_CAP) / 12)
-    assert scores["0.05"] == (0.0, 3, False)  # GAN only: incomplete, so it cannot lead
+    assert scores["0.05"] == (0.0, 3, False, 0.0)  # GAN only: incomplete, so it cannot lead
+    assert scores["0.2"][3] == scores["0.1"][3] == 0.0  # one seed per cell: no spread to err by
     assert leading_value(scores) == "0.2"
     lines = footer(spec, summary, "paper")
     assert any(line.startswith("Leading std: 0.2") for line in lines)
+
+
+def test_lead_score_standard_error_by_hand(tmp_path, spec):
+    """Two seeds per cell at std 0.2, each baseline metric at paper mean + paper sd ± d (d = 0.1 × the
+    paper sd, or 0.1 where it is 0): cell mean off by one paper sd, repro sd = d √2. Per cell
+    z = gap / sqrt(psd² + 2 d²) and, unless z is capped, its standard error (d √2 / √2) / sqrt(psd² + 2 d²)."""
+    zs, variances = [], []
+    for run in expand(spec, "paper", seeds=2):
+        if run.config["std"] != 0.2:
+            continue
+        p = paper(spec, run.method)
+        sign = 1 if run.seed == 0 else -1
+        write(tmp_path, run, {k: mean + sd + sign * (0.1 * sd or 0.1) for k, (mean, sd) in p.items()})
+        if run.seed == 0 and run.method in BASELINES:
+            for mean, sd in p.values():
+                d = 0.1 * sd or 0.1
+                scale = math.sqrt(sd ** 2 + 2 * d ** 2)
+                z = min(LEAD_CAP, abs(sd) / scale) if sd else 0.0  # psd 0: the mean is exact, z 0
+                zs.append(z)
+                variances.append((d / scale) ** 2 if 0 < z < LEAD_CAP else 0.0)
+    score, cells, complete, se = lead_scores(spec, table_summary(spec, tmp_path), "paper")["0.2"]
+    assert cells == 12 and complete
+    assert score == pytest.approx(sum(zs) / 12) and se == pytest.approx(math.sqrt(sum(variances)) / 12)
+    assert se > 0
+
+
+def test_scores_within_one_standard_error_tie_and_the_first_listed_leads():
+    order = ["0.2", "0.1", "0.05"]
+    tie = {"0.2": (4.341, 12, True, 0.05), "0.1": (4.338, 12, True, 0.05), "0.05": (1.0, 6, False, 0.0)}
+    assert leading_value(tie, order) == "0.2"  # 0.003 apart, within sqrt(0.05² + 0.05²) = 0.071
+    assert leading_value(tie) == "0.1"  # no order: the lower score
+    apart = {**tie, "0.1": (4.2, 12, True, 0.05)}  # 0.141 apart: 0.1 leads
+    assert leading_value(apart, order) == "0.1"
+    assert leading_value({**tie, "0.2": (4.4, 12, False, 0.05)}, order) == "0.1"  # incomplete cannot lead
 
 
 def test_claims_per_std(spec, results):
