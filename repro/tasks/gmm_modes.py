@@ -286,9 +286,11 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
                                          "decisions": decisions, "curve": curves[i], "diverged": diverged[i],
                                          "before_decay": before_decay[i] if before_decay else None})
         samples, final = _evaluate(model, seeds, length, eval_samples, centers, data, metric)
-        if before_decay is None:
+        at_cap = rule and 2 * length > cap  # no way back from here: the test is made for the notes only
+        if not (decay and (before_decay is not None or at_cap)):
             break
         extend, change = moving(length, [{"step": length, **m} if m else None for m in final])
+        extend = extend and not at_cap
         decisions.append({"step": length, "change": change, "extended": extend, "after_decay": True})
         if not extend:
             break
@@ -318,14 +320,14 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
                  + f"; metrics on {eval_samples} samples "
                  f"(threshold {metric['threshold']} std, mode when > {metric['min_count']} high-quality samples)"]
         if rule:
-            notes.append(_convergence_note(rule, decisions, length, len(seeds)))
+            notes.append(_convergence_note(rule, decisions, length, 2 * length > cap, len(seeds)))
         if start:
             notes.append(f"resumed from checkpoint at step {start}")
         results.append({"metrics": metrics, "steps": steps, "curve": curve, "notes": notes})
     return results
 
 
-def _convergence_note(rule: dict, decisions: list[dict], length: int, n_seeds: int) -> str:
+def _convergence_note(rule: dict, decisions: list[dict], length: int, at_cap: bool, n_seeds: int) -> str:
     """What the ``converge`` rule decided, for the record's notes."""
     def said(d: dict) -> str:
         where = f"after the decay at step {d['step']}" if d.get("after_decay") else f"at step {d['step']}"
@@ -333,6 +335,7 @@ def _convergence_note(rule: dict, decisions: list[dict], length: int, n_seeds: i
 
     head = (f"trained until converged: mean {rule['metric']} of {n_seeds} seed(s) over the last {rule['window']:.0%}, "
             f"tolerance ±{rule['tolerance']:g}, at most {rule['max_factor']:g}× the base steps")
-    capped = bool(decisions) and decisions[-1]["extended"]
+    last = decisions[-1]["change"] if decisions else None
+    still = last is not None and abs(last) > rule["tolerance"]
     return (f"{head}: {'; '.join(map(said, decisions)) or 'no decision'} -> {length} steps"
-            + (" (the cap; still moving)" if capped else ""))
+            + ((" (the cap; still moving)" if still else " (the cap)") if at_cap else ""))
