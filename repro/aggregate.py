@@ -417,9 +417,11 @@ def _lead_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     best = leading_value(scores, order)
     ran = sorted(set(summary[summary.scale == scale][axis].astype(str)))
     note = "" if scored == scale else f" (scored on the `{scored}` scale's records; this scale ran {axis} {', '.join(ran)})"
-    parts = [f"{v}: {s:.2f} ± {se:.2f}{'' if ok else f' (only {n} cells)'}" for v, (s, n, ok, se) in
+    parts = [f"{v}: {s:.3f} ± {se:.3f}{'' if ok else f' (only {n} cells)'}" for v, (s, n, ok, se) in
              sorted(scores.items(), key=lambda kv: kv[1][0])]
-    lines = [f"Leading {axis}: {best}, the {axis} at which the baselines ({', '.join(map(str, lead['methods']))}; "
+    lower = [v for v, sc in scores.items() if sc[2] and sc[0] < scores[best][0]]
+    tie = f" (tied within one standard error with {', '.join(lower)}, listed after it)" if lower else ""
+    lines = [f"Leading {axis}: {best}{tie}, the {axis} at which the baselines ({', '.join(map(str, lead['methods']))}; "
              f"never the paper's own method) agree best with the paper. Rule: mean over their (method, metric) cells "
              f"of |repro mean − paper mean| / sqrt(paper sd² + repro sd²), capped at {LEAD_CAP:g}; lower is better; "
              f"± its standard error over the seeds; scores within one standard error of the difference tie, and a "
