@@ -281,9 +281,7 @@ def _train(cfg, cfgs, ctxs, states, data, steps) -> list:
                 progress(step, length, **{k: float(v[alive].mean()) if alive else float("nan") for k, v in losses.items()})
             if checkpoint_every and step % checkpoint_every == 0 and step < length:
                 for i, ctx in enumerate(ctxs):
-                    ctx.save_checkpoint({"model": model.seed_state(i), "noise_rng": noise_rngs[i].get_state(),
-                                         "data_rng": data_rngs[i].get_state(), "step": step, "length": length,
-                                         "decisions": decisions, "curve": curves[i], "diverged": diverged[i],
+                    ctx.save_checkpoint({**seed_state(i), "step": step, "length": length, "decisions": decisions,
                                          "before_decay": before_decay[i] if before_decay else None})
         samples, final = _evaluate(model, seeds, length, eval_samples, centers, data, metric)
         at_cap = rule and 2 * length > cap  # no way back from here: the test is made for the notes only
