@@ -15,7 +15,7 @@ and the projected wall time of the cpu table: each method's seeds are one unit o
 (steps × seeds × ms of the job's path (its ``compile`` setting) + compile + evaluation), where steps are
 those the ``converge`` rule gave that method's cell in the records (results/, else reference/), or the
 base steps without records (``--lengths base``), units taken in
-the launcher's order (longest first by the spec's ``cost`` hints, repro.launch.longest_first) by
+the launcher's order (longest first by the spec's ``cost`` hints × those steps, repro.launch.longest_first) by
 ``--workers`` workers; the measured ms per seed-step are the values those hints should hold.
 Figures depend on the machine and its load: compare ratios from one run.
 With ``--device cuda`` the step and the matrix-product rate are measured on the GPU (each timing ends
@@ -32,28 +32,14 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from repro import paths
-from repro.aggregate import table_summary
+from repro import paths, store
 from repro.core.toy import build_toy_model
 from repro.core.toy.stacked import StackedToy
 from repro.data.synthetic import gmm_grid_centers, sample_gmm_grid
 from repro.launch import longest_first
 from repro.metrics.modes import gmm_grid_metrics
-from repro.spec import expand, find_job
+from repro.spec import expand, find_job, run_key
 from repro.tasks.gmm_modes import data_protocol, keep_freed_memory, training_steps
-
-
-def recorded_lengths(spec, std: float) -> dict[str, int]:
-    """Steps each method's cell trained for at ``std`` (the ``converge`` rule's outcome), from the records
-    under results/, else the committed reference records; {} where neither has the cell."""
-    for folder in (paths.results_dir(), paths.reference_dir() / "results"):
-        summary = table_summary(spec, folder)
-        if summary.empty or "train_steps" not in summary:
-            continue
-        cells = summary[(summary.scale == "paper") & (summary["std"].astype(float) == std) & summary.train_steps.notna()]
-        if not cells.empty:
-            return {r.method: int(r.train_steps) for r in cells.itertuples()}
-    return {}
 
 
 def _sync(device: torch.device) -> None:
@@ -119,6 +105,9 @@ def main() -> None:
           f"512×100×100 matmul: {rate:.1f} GFLOP/s")
     print(f"{'method':<14}{'MFLOP/seed-step':>16}{'bound ms':>10}{'one-seed ms':>13}{'batched ms':>12}"
           f"{'compiled ms':>13}{'compile s':>11}{'× bound':>9}{'speed-up':>10}{'steps':>8}{'unit min':>10}", flush=True)
+    # the steps the converge rule gave each run (results/, else reference/), as the launcher reads them
+    lengths = store.recorded_lengths([paths.results_dir(), paths.reference_dir() / "results"], spec.id) \
+        if args.lengths == "records" else {}
     rows, units, groups, bounds = [], {}, [], {}
     for method in spec.grid["methods"]:
         group = [r.config for r in runs if r.method == method]
@@ -169,8 +158,7 @@ def main() -> None:
             gmm_grid_metrics(s, centers, data["std"])
         evaluation = time.perf_counter() - t0
         total_steps = training_steps(cfg, data["std"])
-        if args.lengths == "records":
-            total_steps = recorded_lengths(spec, data["std"]).get(method, total_steps)
+        total_steps = next((lengths[run_key(c)] for c in group if run_key(c) in lengths), total_steps)
         evals = int(cfg.get("curve_points", 10)) + 1
         unit = total_steps * len(seeds) * job_path + evals * evaluation + (compile_s if mode else 0)
         units[method] = unit
@@ -183,7 +171,7 @@ def main() -> None:
               f"{r[8]:10.2f}{r[9]:8d}{r[10]:10.1f}", flush=True)
 
     loads = [0.0] * max(1, args.workers)
-    order = [g[0]["method"] for g in longest_first(groups)]
+    order = [g[0]["method"] for g in longest_first(groups, lengths)]
     for method in order:  # the launcher's order, each unit onto the first free worker
         loads[loads.index(min(loads))] += units[method]
     print("× bound and speed-up (over one-seed) are of the job's path: compiled where the job's config sets compile")
@@ -192,7 +180,7 @@ def main() -> None:
     print(f"matrix-product bound of these units: {sum(bounds.values()) / 60:.1f} core-min, "
           f"{sum(bounds.values()) / 60 / args.workers:.1f} min on {args.workers} cores; projected "
           f"{max(loads) / (sum(bounds.values()) / args.workers):.2f}× the bound")
-    print(f"launcher order (spec cost hints): {', '.join(order)}; measured ms per seed-step of the job's path: "
+    print(f"launcher order (cost hints × recorded steps): {', '.join(order)}; measured ms per seed-step of the job's path: "
           + ", ".join(f"{r[0]} {r[2] * r[7]:.2f}" for r in rows))
 
 

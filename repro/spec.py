@@ -202,8 +202,8 @@ def validate(raw: Any, path: Path) -> Spec:
     for name, cfg in configs:
         cost = cfg.get("cost") if isinstance(cfg, dict) else None
         if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
-            raise SpecError(f"{where}.{name}.cost: expected a number >= 0 (a run's relative wall time, which orders "
-                            f"local workers' units), got {cost!r}")
+            raise SpecError(f"{where}.{name}.cost: expected a number >= 0 (a run's time per training step, which with its "
+                            f"steps orders local workers' units), got {cost!r}")
     spec = Spec(path, raw)
     dims = {"metric", *spec.dims()}
     if "table" in raw:
@@ -322,7 +322,7 @@ class Run:
 
 
 # How a run executes, not what it computes: not part of its identity. ``compile``: torch.compile of its
-# steps; ``cost``: its relative wall time, the order in which local workers take units (repro.launch).
+# steps; ``cost``: its time per training step, which with its steps orders local workers' units (repro.launch).
 EXECUTION_ONLY_KEYS = ("compile", "cost")
 
 
