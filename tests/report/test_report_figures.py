@@ -121,3 +121,36 @@ def test_metric_bars_data_and_files(tmp_path):
     assert sorted(p.suffix for p in written) == [".pdf", ".png"]
     with Image.open(tmp_path / "bars.png") as im:
         im.verify()
+
+
+def test_training_curves_read_each_ok_runs_curve_from_its_record(tmp_path):
+    from repro import store
+    from repro.figures.training_curves import curve_frame
+
+    spec = Spec(Path("curves.yaml"), {
+        "id": "curves", "title": "Curves", "grid": {"methods": ["gan", "sig"], "datasets": ["g"], "axes": {"std": [0.2, 0.1]}},
+        "metrics": [{"name": "modes", "direction": "higher"}],
+        "table": {"convergence": {"metric": "modes", "window": 0.2}},
+        "paper_values": [{"method": "gan", "std": 0.2, "modes": "4.0 ± 3.08"}]})
+    rows = []
+    for key, method, std, status, scale, points in [
+            ("a", "gan", "0.2", "ok", "paper", [(10, 3.0), (20, 5.0)]),
+            ("b", "gan", "0.2", "ok", "paper", [(10, 1.0), (20, 9.0)]),
+            ("c", "sig", "0.1", "ok", "paper", [(10, 25.0)]),
+            ("d", "gan", "0.2", "diverged", "paper", [(10, 99.0)]),  # not an ok run: not drawn
+            ("e", "gan", "0.2", "ok", "cpu", [(10, 99.0)])]:  # a smaller scale than paper: not drawn
+        store.write_json_atomic(store.record_path(tmp_path, "curves", key),
+                                {"key": key, "job": "curves", "status": status, "config": {},
+                                 "curve": [{"step": s, "modes": m} for s, m in points]})
+        rows.append({"method": method, "dataset": "g", "std": std, "seed": ord(key), "scale": scale,
+                     "status": status, "stand_in": False, "uncalibrated": False, "key": key})
+    frame = pd.DataFrame(rows)
+    curves = curve_frame(spec, frame, tmp_path)
+    assert len(curves) == 5 and set(curves.row) == {"0.2", "0.1"}
+    gan = curves[(curves.method == "gan") & (curves.row == "0.2")].groupby("step").modes
+    assert gan.mean().to_dict() == {10: 2.0, 20: 7.0} and gan.min().to_dict() == {10: 1.0, 20: 5.0}
+    assert curves[curves.method == "sig"].modes.tolist() == [25.0]
+    written = figures.get_plot("training_curves")(spec, frame, tmp_path, tmp_path / "curves")
+    assert sorted(p.suffix for p in written) == [".pdf", ".png"]
+    with Image.open(tmp_path / "curves.png") as im:
+        im.verify()

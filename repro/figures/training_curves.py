@@ -1,0 +1,80 @@
+"""Training curves from the records' ``curve`` (evaluation points ``{"step": int, <metric>: float}``):
+one row of panels per value of the job's first grid axis (sig-table1: the component std), one column
+per metric; per method a line, the mean over its seeds at each evaluated step, and a band from the
+lowest to the highest seed; the paper's value as a dotted line in the method's colour. Where the spec's
+``table.convergence`` names a window, its last fraction of each cell's training (what the footer's
+convergence test reads) is marked on the x axis. Drawn from the largest scale present, `ok` runs only.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import store
+from ..aggregate import paper_lookup
+from ..spec import SCALES, parse_value
+from .common import new_figure, save_png_pdf
+
+
+def curve_frame(spec, frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
+    """One row per (run, evaluated step): method, the first axis's value (``row``), seed, step, metrics."""
+    axis = next(iter(spec.axes), None)
+    if frame.empty:
+        return pd.DataFrame(columns=["method", "row", "seed", "step", *spec.metric_names])
+    scale = next(s for s in SCALES[::-1] if s in set(frame.scale))
+    rows = []
+    for run in frame[(frame.scale == scale) & (frame.status == "ok")].itertuples():
+        record = store.read_record(store.record_path(results_dir, spec.id, run.key))
+        for point in record.get("curve") or []:
+            rows.append({"method": run.method, "row": getattr(run, axis) if axis else run.dataset,
+                         "seed": run.seed, "step": point["step"],
+                         **{m: point.get(m, np.nan) for m in spec.metric_names}})
+    return pd.DataFrame(rows, columns=["method", "row", "seed", "step", *spec.metric_names])
+
+
+def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[Path]:
+    curves = curve_frame(spec, frame, results_dir)
+    axis = next(iter(spec.axes), None)
+    values = [str(v) for v in spec.axes[axis]] if axis else [str(d) for d in spec.grid["datasets"]]
+    values = [v for v in values if v in set(curves.row)] or values[:1]
+    methods = [str(m) for m in spec.grid["methods"]]
+    colours = {m: f"C{i}" for i, m in enumerate(methods)}
+    papers = paper_lookup(spec)
+    window = ((spec.table or {}).get("convergence") or {}).get("window")
+    fig = new_figure(3.6 * len(spec.metrics) + 1.6, 2.6 * len(values) + 0.6)
+    grid = fig.subplots(len(values), len(spec.metrics), squeeze=False)
+    for i, value in enumerate(values):
+        for j, metric in enumerate(spec.metrics):
+            ax, name = grid[i, j], metric["name"]
+            for method in methods:
+                sub = curves[(curves.method == method) & (curves.row == value)]
+                if sub.empty:
+                    continue
+                by_step = sub.groupby("step")[name]
+                steps = by_step.mean().index.to_numpy()
+                ax.plot(steps, by_step.mean().to_numpy(), color=colours[method], lw=1.2, label=method)
+                ax.fill_between(steps, by_step.min().to_numpy(), by_step.max().to_numpy(),
+                                color=colours[method], alpha=0.15, lw=0)
+                dataset = str(spec.grid["datasets"][0])
+                key = (method, dataset, value, name) if axis else (method, value, name)
+                paper = parse_value(papers.get(key))[0]
+                if paper is not None:
+                    ax.axhline(paper, color=colours[method], ls=":", lw=1)
+                if window:
+                    end = steps.max()
+                    ax.plot([end * (1 - window), end], [0, 0], color=colours[method], lw=3,
+                            transform=ax.get_xaxis_transform(), solid_capstyle="butt")
+            if j == 0:
+                ax.set_title(f"{axis} {value}" if axis else value, fontsize=9, loc="left")
+            ax.set_ylabel(metric.get("label", name), fontsize=8)
+            ax.set_xlabel("training step", fontsize=8)
+            ax.tick_params(labelsize=7)
+    handles, labels = grid[0, 0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper", fontsize=7,
+                   title="mean, band: min–max over seeds;\ndotted: paper" + ("; bar: test window" if window else ""),
+                   title_fontsize=7)
+    fig.suptitle(spec.title, fontsize=10)
+    return save_png_pdf(fig, out_base)
