@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from .. import store
 from ..aggregate import paper_lookup
@@ -34,6 +35,9 @@ def curve_frame(spec, frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["method", "row", "seed", "step", *spec.metric_names])
 
 
+_STEPS = FuncFormatter(lambda x, _: f"{x / 1e6:g}M" if x >= 1e6 else f"{x / 1e3:g}k" if x else "0")
+
+
 def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[Path]:
     curves = curve_frame(spec, frame, results_dir)
     axis = next(iter(spec.axes), None)
@@ -43,6 +47,7 @@ def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[P
     colours = {m: f"C{i}" for i, m in enumerate(methods)}
     papers = paper_lookup(spec)
     window = ((spec.table or {}).get("convergence") or {}).get("window")
+    dataset = str(spec.grid["datasets"][0])  # paper values of the first dataset (sig-table1 has one)
     fig = new_figure(3.6 * len(spec.metrics) + 1.6, 2.6 * len(values) + 0.6)
     grid = fig.subplots(len(values), len(spec.metrics), squeeze=False)
     for i, value in enumerate(values):
@@ -57,7 +62,6 @@ def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[P
                 ax.plot(steps, by_step.mean().to_numpy(), color=colours[method], lw=1.2, label=method)
                 ax.fill_between(steps, by_step.min().to_numpy(), by_step.max().to_numpy(),
                                 color=colours[method], alpha=0.15, lw=0)
-                dataset = str(spec.grid["datasets"][0])
                 key = (method, dataset, value, name) if axis else (method, value, name)
                 paper = parse_value(papers.get(key))[0]
                 if paper is not None:
@@ -70,6 +74,7 @@ def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[P
                 ax.set_title(f"{axis} {value}" if axis else value, fontsize=9, loc="left")
             ax.set_ylabel(metric.get("label", name), fontsize=8)
             ax.set_xlabel("training step", fontsize=8)
+            ax.xaxis.set_major_formatter(_STEPS)
             ax.tick_params(labelsize=7)
     handles, labels = grid[0, 0].get_legend_handles_labels()
     if handles:
