@@ -5,6 +5,13 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from ..spec import SCALES
+
+
+def largest_scale(frame) -> str:
+    """The largest scale (paper > cpu > smoke) among a non-empty records frame's rows, else its first row's."""
+    return next((s for s in SCALES[::-1] if s in set(frame.scale)), frame.scale.iloc[0])
+
 
 def new_figure(width: float, height: float) -> Figure:
     """A matplotlib Figure not attached to pyplot (no global state, works under any backend)."""

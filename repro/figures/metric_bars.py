@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, paper_lookup
-from ..spec import SCALES, parse_value
-from .common import new_figure, save_png_pdf
+from ..spec import parse_value
+from .common import largest_scale, new_figure, save_png_pdf
 
 
 def varying_dims(spec) -> list[str]:
@@ -27,7 +27,7 @@ def bar_data(spec, frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (metric, group, method): mean, std, n over ok runs, and the paper's mean."""
     if frame.empty:
         return pd.DataFrame(columns=["metric", "group", "method", "mean", "std", "n", "paper", "stand_in", "uncalibrated"])
-    scale = next((s for s in SCALES[::-1] if s in set(frame.scale)), frame.scale.iloc[0])
+    scale = largest_scale(frame)
     ok = frame[(frame.scale == scale) & (frame.status == "ok")]
     dims, papers, rows = varying_dims(spec), paper_lookup(spec), []
     for metric in spec.metric_names:

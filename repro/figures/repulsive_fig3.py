@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK
-from ..spec import SCALES
-from .common import new_figure, save_png_pdf
+from .common import largest_scale, new_figure, save_png_pdf
 
 CAP = 30.0  # 003 Fig. 3
 PANELS = {"mmd-lambda-rbf": "(a) RBF kernel", "mmd-lambda-rbf-b": "(b) RBF-B kernel"}
@@ -26,7 +25,7 @@ def bar_table(spec, frame: pd.DataFrame) -> pd.DataFrame:
     cols = ["method", "lambda", "lr_d", "lr_g", "fid", "n_ok", "n_diverged"]
     if frame.empty:
         return pd.DataFrame(columns=cols)
-    scale = next((s for s in SCALES[::-1] if s in set(frame.scale)), frame.scale.iloc[0])
+    scale = largest_scale(frame)
     frame = frame[frame.scale == scale]
     rows = []
     for (method, lam, lr_d, lr_g), sub in frame.groupby(["method", "lambda", "lr_d", "lr_g"], sort=False):

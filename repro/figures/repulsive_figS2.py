@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK
-from ..spec import SCALES
-from .common import new_figure, save_png_pdf
+from .common import largest_scale, new_figure, save_png_pdf
 
 TAU = {"cifar10": 50.0, "stl10": 80.0, "celeba64": 50.0, "celeba160": 50.0, "lsun-bedroom64": 90.0}  # 003 Fig. S2
 
@@ -21,7 +20,7 @@ def box_data(spec, frame: pd.DataFrame) -> pd.DataFrame:
     cols = ["dataset", "method", "spectral", "fids", "n_poor"]
     if frame.empty:
         return pd.DataFrame(columns=cols)
-    scale = next((s for s in SCALES[::-1] if s in set(frame.scale)), frame.scale.iloc[0])
+    scale = largest_scale(frame)
     frame = frame[frame.scale == scale]
     rows = []
     for (dataset, method, spectral), sub in frame.groupby(["dataset", "method", "spectral"], sort=False):

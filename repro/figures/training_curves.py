@@ -15,8 +15,8 @@ from matplotlib.ticker import FuncFormatter
 
 from .. import store
 from ..aggregate import paper_lookup
-from ..spec import SCALES, parse_value
-from .common import new_figure, save_png_pdf
+from ..spec import parse_value
+from .common import largest_scale, new_figure, save_png_pdf
 
 
 def curve_frame(spec, frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
@@ -24,7 +24,7 @@ def curve_frame(spec, frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
     axis = next(iter(spec.axes), None)
     if frame.empty:
         return pd.DataFrame(columns=["method", "row", "seed", "step", *spec.metric_names])
-    scale = next(s for s in SCALES[::-1] if s in set(frame.scale))
+    scale = largest_scale(frame)
     rows = []
     for run in frame[(frame.scale == scale) & (frame.status == "ok")].itertuples():
         record = store.read_record(store.record_path(results_dir, spec.id, run.key))
@@ -58,8 +58,9 @@ def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[P
                 if sub.empty:
                     continue
                 by_step = sub.groupby("step")[name]
-                steps = by_step.mean().index.to_numpy()
-                ax.plot(steps, by_step.mean().to_numpy(), color=colours[method], lw=1.2, label=method)
+                mean = by_step.mean()
+                steps = mean.index.to_numpy()
+                ax.plot(steps, mean.to_numpy(), color=colours[method], lw=1.2, label=method)
                 ax.fill_between(steps, by_step.min().to_numpy(), by_step.max().to_numpy(),
                                 color=colours[method], alpha=0.15, lw=0)
                 key = (method, dataset, value, name) if axis else (method, value, name)
