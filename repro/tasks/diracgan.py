@@ -1,12 +1,20 @@
-"""Task of the talks' DiracGAN slides (001, 002): trajectories in (θ, ψ) and whether they converge.
+"""Task of the talks' DiracGAN slides (001, 002): trajectories in (θ, ψ), and whether they converge or oscillate.
 
 ``run(cfg, ctx)`` reads cfg['recipe'] = {loss: wgan | wgan-gp | mmd-gan | mmd-gan-gp | smmd, penalty},
-cfg['start'] = [θ0, ψ0], cfg['lr'], cfg['steps'] and simulates simultaneous gradient steps
-(``repro.core.dynamics.diracgan``). No sampling: the seed does not matter.
-Metrics: ``distance`` = |θ_T| (distance to the equilibrium set θ = 0, where Q = P); ``amplitude`` =
-max |θ| over the last 20 % of steps (oscillation); ``psi`` = |ψ_T|; ``step_factor`` = |1 + lr·λ| for the
-linearised non-zero eigenvalue λ at (0, ψ_T) with the largest |1 + lr·λ| (> 1: a gradient step cannot
-settle there; zero eigenvalues, along the line of equilibria θ = 0, are left out).
+cfg['penalty'] (a grid axis; overrides the recipe's), cfg['lr'] (a grid axis), cfg['horizon'] (continuous
+time T: the run takes round(T / lr) simultaneous gradient steps, so every step size covers the same time)
+and cfg['starts'], a fixed list of (θ0, ψ0): the seed picks starts[seed]. The dynamics are deterministic;
+the seeds are the starts. Metrics, over the last 20 % of the steps (the tail):
+  ``distance``     |θ_T|, distance to the equilibrium set θ = 0 (where Q = P);
+  ``amplitude``    max |θ| over the tail (< 1e-3: "converges");
+  ``crossings``    sign changes of θ over the tail that clear a dead band of 1e-3 (``diracgan.crossings``):
+                   ≥ 4 (two full periods that persist at amplitude ≥ 1e-3) is "oscillates"; a drift or a
+                   stall away from 0 has 0;
+  ``psi``          |ψ_T|;
+  ``step_factor``  |1 + lr·λ| for the linearised non-zero eigenvalue λ at (0, ψ_T) with the largest
+                   |1 + lr·λ| (> 1: a gradient step cannot settle there; zero eigenvalues, along the line
+                   of equilibria θ = 0, are left out);
+  ``d_mmd_gap``    MMD-GAN only: max over θ ∈ {±1e-3, ±0.1, ±1, ±10} of |sup_ψ MMD - √2| (001's "D_MMD = √2").
 Artifact ``trajectory.png``: the vector field, the trajectory and the equilibrium line.
 """
 from __future__ import annotations
@@ -52,27 +60,41 @@ def _plot(method, path, penalty, lr, title, out):
     plt.close(fig)
 
 
+TAIL = 0.2  # the last 20 % of the steps
+BAND = 1e-3  # |θ| below this is "at the equilibrium" (converges); crossings must clear it
+D_MMD_THETAS = (-10.0, -1.0, -0.1, -1e-3, 1e-3, 0.1, 1.0, 10.0)
+
+
 def run(cfg: dict, ctx) -> dict:
     recipe = cfg.get("recipe") or {}
     method = recipe.get("loss")
     if method not in dg.METHODS:
         raise ValueError(f"diracgan: recipe loss must be one of {dg.METHODS}, got {method!r}")
-    penalty = recipe.get("penalty")
-    theta0, psi0 = (float(v) for v in cfg.get("start", [1.0, 3.0]))
-    lr, steps = float(cfg.get("lr", 0.1)), int(cfg.get("steps", 1500))
+    penalty = cfg.get("penalty", recipe.get("penalty"))
+    starts, seed = cfg.get("starts") or [[1.0, 3.0]], int(cfg.get("seed", 0))
+    if seed >= len(starts):
+        raise ValueError(f"diracgan: seed {seed} has no start (config starts lists {len(starts)}); "
+                         f"run at most {len(starts)} seeds or add starts")
+    theta0, psi0 = (float(v) for v in starts[seed])
+    lr = float(cfg.get("lr", 0.1))
+    steps = round(float(cfg["horizon"]) / lr) if "horizon" in cfg else int(cfg.get("steps", 1500))
     path = dg.simulate(method, theta0, psi0, lr=lr, steps=steps, penalty=penalty)
     ctx.progress(steps, steps)
-    tail = path[-max(1, len(path) // 5):]
+    tail = path[-max(1, round(len(path) * TAIL)):]
     metrics = {"distance": float(abs(path[-1, 0])), "amplitude": float(np.abs(tail[:, 0]).max()),
-               "psi": float(abs(path[-1, 1]))}
+               "crossings": float(dg.crossings(tail[:, 0], BAND)), "psi": float(abs(path[-1, 1]))}
     if all(math.isfinite(v) for v in metrics.values()):
         eig = np.linalg.eigvals(dg.jacobian(method, 0.0, path[-1, 1], penalty))
         eig = eig[np.abs(eig) > 1e-9]  # a zero eigenvalue is the direction along the line of equilibria
         metrics["step_factor"] = float(np.abs(1 + lr * eig).max()) if eig.size else 1.0
-    verdict = "converges" if metrics["amplitude"] < 1e-3 else "does not converge"
+    if method == "mmd-gan":
+        metrics["d_mmd_gap"] = max(abs(dg.d_mmd(t) - math.sqrt(2)) for t in D_MMD_THETAS)
+    verdict = ("converges" if metrics["amplitude"] < BAND else
+               "oscillates" if metrics["crossings"] >= 4 else "does not converge, does not oscillate")
     name = cfg.get("method", method)
-    _plot(method, path, penalty, lr, f"{name}: {verdict} (|θ_T| = {metrics['distance']:.3g})",
+    setting = f"lr {lr}" + (f", λ {penalty}" if method in dg.DEFAULT_PENALTY else "")
+    _plot(method, path, penalty, lr, f"{name} ({setting}): {verdict} (|θ_T| = {metrics['distance']:.3g})",
           ctx.artifact("trajectory.png"))
     np.save(ctx.artifact("trajectory.npy"), path)
-    notes = [f"{name}: {steps} simultaneous gradient steps, lr {lr}, from (θ, ψ) = ({theta0}, {psi0}): {verdict}"]
+    notes = [f"{name}: {steps} simultaneous gradient steps, {setting}, from (θ, ψ) = ({theta0}, {psi0}): {verdict}"]
     return {"metrics": metrics, "steps": steps, "notes": notes}

@@ -49,9 +49,28 @@ def _tail_amplitude(path):
     return float(np.abs(path[-len(path) // 5:, 0]).max())
 
 
+def test_crossings_count_sign_changes_across_the_band():
+    assert dg.crossings([1.0, -1.0, 1.0, -1.0]) == 3
+    assert dg.crossings([0.5, 1e-4, -1e-4, 0.6, -2e-3]) == 1  # inside the band keeps the last side
+    assert dg.crossings(np.linspace(1.0, -20.0, 500)) == 1  # a drift through 0 is one crossing, not oscillation
+    assert dg.crossings(1e-5 * np.cos(np.arange(1000) / 3)) == 0  # round-off around the equilibrium
+    # sin(2πt/100 + 0.1) is 0 at t = (kπ - 0.1)·100/(2π): k = 1..20 fall in 0 < t < 1000
+    assert dg.crossings(0.3 * np.sin(2 * np.pi * np.arange(1000) / 100 + 0.1)) == 20
+
+
+def test_d_mmd_is_sqrt2_for_every_nonzero_theta():
+    """001: D_MMD = sup_ψ MMD(φ_ψ(P), φ_ψ(Q_θ)) = √2; MMD² = 2(1 - exp(-ψ²θ²/2)) increases to 2 in |ψ|."""
+    for theta in (-10.0, -1e-3, 1e-6, 0.3, 7.0):
+        assert dg.d_mmd(theta) == pytest.approx(math.sqrt(2), abs=1e-12)
+    assert dg.d_mmd(0.0) == 0.0
+    psis = np.array([0.5, 2.0])  # a bounded critic does not reach the sup
+    assert dg.d_mmd(1.0, psis) == pytest.approx(math.sqrt(2 * (1 - math.exp(-2.0))), rel=1e-12)
+
+
 def test_wgan_oscillates():
     path = dg.simulate("wgan", *START, lr=LR, steps=STEPS)
     assert _tail_amplitude(path) > 0.5
+    assert dg.crossings(path[-len(path) // 5:, 0]) >= 4  # period 2π/lr ≈ 63 steps: ~9 crossings in 300 steps
     # explicit Euler on eigenvalues ±i multiplies the radius by |1 + i·lr| > 1 per step: no decay
     assert abs(1 + 1j * LR) > 1
 
@@ -79,6 +98,13 @@ def test_wgan_gp_stalls_at_spurious_point():
     lam = 10.0
     path = dg.simulate("wgan-gp", *START, lr=LR, steps=STEPS, penalty=lam)
     assert abs(abs(path[-1, 0]) - 2 * lam) < 0.5 and abs(path[-1, 1]) < 0.05
+    assert dg.crossings(path[:, 0]) <= 1  # a drift, not an oscillation
+
+
+def test_wgan_gp_with_small_penalty_oscillates():
+    """λ = 0.1: the spurious rest point θ = 2λ lies inside the cycle, and θ keeps crossing 0."""
+    path = dg.simulate("wgan-gp", *START, lr=LR, steps=STEPS, penalty=0.1)
+    assert dg.crossings(path[-len(path) // 5:, 0]) >= 4 and _tail_amplitude(path) > 0.5
 
 
 def test_unknown_method():

@@ -68,13 +68,38 @@ def test_mmd_two_param_task_finds_rep_equilibrium(tmp_path):
     assert (tmp_path / "results/job/run/streamlines.png").exists()
 
 
+def test_mmd_basin_task(tmp_path):
+    from repro.tasks import mmd_basin
+
+    cfg = smoke_cfg("repulsive-figS1-basin", method="toy-mmd-rep", dataset="px-uniform")
+    out = mmd_basin.run(cfg, ctx_for(tmp_path))
+    fractions = [out["metrics"][k] for k in ("trivial_fraction", "nontrivial_fraction", "unsettled_fraction")]
+    assert sum(fractions) == pytest.approx(1.0) and all(9 * f == pytest.approx(round(9 * f)) for f in fractions)
+    assert (tmp_path / "results/job/run/basin.png").exists() and "3×3 stratified starts" in out["notes"][0]
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        mmd_basin.run(dict(cfg, dataset="px-laplace"), ctx_for(tmp_path, "b"))
+
+
 def test_diracgan_task(tmp_path):
     from repro.tasks import diracgan
 
-    smmd = diracgan.run(dict(smoke_cfg("slides-diracgan", method="dirac-smmd"), steps=600), ctx_for(tmp_path, "a"))
-    wgan = diracgan.run(dict(smoke_cfg("slides-diracgan", method="dirac-wgan"), steps=600), ctx_for(tmp_path, "b"))
+    def run(method, name, **cfg):
+        return diracgan.run(dict(smoke_cfg("slides-diracgan", method=method), horizon=100, **cfg), ctx_for(tmp_path, name))
+
+    smmd, wgan = run("dirac-smmd", "a"), run("dirac-wgan", "b")
     assert smmd["metrics"]["distance"] < 1e-4 and smmd["metrics"]["step_factor"] <= 1 + 1e-9
+    assert smmd["metrics"]["crossings"] == 0 and "d_mmd_gap" not in smmd["metrics"]
     assert wgan["metrics"]["amplitude"] > 0.5 and wgan["metrics"]["step_factor"] > 1
+    assert wgan["metrics"]["crossings"] >= 4 and "oscillates" in wgan["notes"][0]
+    assert smmd["steps"] == wgan["steps"] == 1000  # horizon / lr
+    slow = run("dirac-wgan", "c", lr=0.05, seed=2)  # the axis' step size, the seed's start
+    assert slow["steps"] == 2000 and "(-0.5, 2.0)" in slow["notes"][0]
+    mmd = run("dirac-mmd-gan", "d")
+    assert mmd["metrics"]["d_mmd_gap"] < 1e-12
+    stalled = run("dirac-wgan-gp", "e", penalty=10.0)  # the axis' penalty overrides the recipe's
+    assert stalled["metrics"]["crossings"] <= 1 and "λ 10.0" in stalled["notes"][0]
+    with pytest.raises(ValueError, match="seed 3 has no start"):
+        run("dirac-wgan", "f", seed=3)
 
 
 def test_captured_shares_on_true_mixture():

@@ -16,6 +16,8 @@ closed-form functions of the scalars (θ, ψ):
 Training is simultaneous gradient descent/ascent with one step size (the talks state no optimiser);
 ``simulate`` returns the trajectory. ``jacobian`` gives the linearised field, whose eigenvalues decide
 local behaviour: purely imaginary -> rotation (oscillation), negative real parts -> convergence.
+``crossings`` counts the sign changes of θ that clear a dead band (oscillation, as opposed to drift);
+``d_mmd`` is the optimal-critic distance sup_ψ MMD(φ_ψ(P), φ_ψ(Q_θ)) of 001 (√2 for every θ ≠ 0).
 """
 from __future__ import annotations
 
@@ -103,3 +105,30 @@ def simulate(method: str, theta0: float = 1.0, psi0: float = 1.0, lr: float = 0.
             break
         path[i + 1] = state
     return path
+
+
+def crossings(theta: np.ndarray, band: float = 1e-3) -> int:
+    """Sign changes of θ that clear the dead band: θ goes from ≥ band to ≤ -band or back.
+
+    A Schmitt trigger: values inside (-band, band) keep the last side, so round-off around 0 and a
+    trajectory that settles at 0 count nothing, and a drift through 0 counts once.
+    """
+    side, count = 0, 0
+    for value in np.asarray(theta, dtype=float):
+        now = 1 if value >= band else -1 if value <= -band else 0
+        if now and side and now != side:
+            count += 1
+        side = now or side
+    return count
+
+
+def d_mmd(theta: float, psis: np.ndarray | None = None) -> float:
+    """sup_ψ MMD(φ_ψ(δ0), φ_ψ(δθ)) over a log grid of |ψ| (10^-3 to 10^12) from the suite's ``mmd2``.
+
+    MMD² = 2(1 - exp(-ψ²θ²/2)) grows with |ψ|, so for θ ≠ 0 the sup is its limit √2 (001, DiracGAN slide:
+    "D_MMD = sup_ψ MMD(...) = √2"), reached on the grid to float64 precision once |ψθ| > 9;
+    at θ = 0 it is 0: the distance jumps, it gives the generator no gradient.
+    """
+    psis = np.logspace(-3, 12, 301) if psis is None else psis
+    values = mmd2(torch.full((len(psis),), float(theta), dtype=torch.float64), torch.as_tensor(psis, dtype=torch.float64))
+    return float(values.clamp(min=0).max().sqrt())

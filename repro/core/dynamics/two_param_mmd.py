@@ -66,26 +66,28 @@ class TwoParamMMDGAN:
         self._q = {"x2": x ** 2, "px": px, "z2": z ** 2, "pz": pz}
 
     def _pair(self, ca, base_a, pa, cb, base_b, pb, dca, dcb):
-        """E k(a, b) and its gradient in (w1, w2), for a = ca·base_a, b = cb·base_b.
+        """E k(a, b) and its gradient in (w1, w2), for a = ca·base_a, b = cb·base_b, at B points at once.
 
-        ``dca``, ``dcb``: gradients of the coefficients ca, cb in (w1, w2); ∂k/∂a = -∂k/∂b = -k·(a-b)/σ².
+        ``ca``, ``cb``: (B,) coefficients; ``dca``, ``dcb``: (B, 2) their gradients in (w1, w2);
+        ∂k/∂a = -∂k/∂b = -k·(a-b)/σ².
         """
-        diff = ca * base_a[:, None] - cb * base_b[None, :]
+        diff = ca[:, None, None] * base_a[None, :, None] - cb[:, None, None] * base_b[None, None, :]
         k = np.exp(-diff ** 2 / (2 * self.sigma ** 2))
         dk = -(k * diff) / self.sigma ** 2
-        ea = (pa * base_a) @ dk @ pb  # E ∂k/∂a · base_a
-        eb = pa @ dk @ (pb * base_b)  # E ∂k/∂a · base_b
-        grad = ea * np.asarray(dca) - eb * np.asarray(dcb)
-        return float(pa @ k @ pb), grad
+        ea = (dk @ pb) @ (pa * base_a)  # E ∂k/∂a · base_a
+        eb = (dk @ (pb * base_b)) @ pa  # E ∂k/∂a · base_b
+        return (k @ pb) @ pa, ea[:, None] * dca - eb[:, None] * dcb
 
-    def terms_and_grads(self, w1: float, w2: float) -> dict[str, tuple[float, np.ndarray]]:
-        """Each kernel mean (E_XX', E_XY, E_YY' of k_D) with its gradient in (w1, w2).
+    def terms_and_grads(self, w1, w2) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each kernel mean (E_XX', E_XY, E_YY' of k_D) with its gradient in (w1, w2), at points (w1, w2) of shape (B,).
 
         D(x) = w2·x², D(y) = D(w1 z) = w2·w1²·z²; coefficient gradients: ∇w2 = (0, 1), ∇(w2·w1²) = (2·w1·w2, w1²).
         """
         q = self._q
+        w1, w2 = np.atleast_1d(np.asarray(w1, dtype=float)), np.atleast_1d(np.asarray(w2, dtype=float))
         cx, cy = w2, w2 * w1 ** 2
-        dx, dy = (0.0, 1.0), (2 * w1 * w2, w1 ** 2)
+        dx = np.stack([np.zeros_like(w2), np.ones_like(w2)], axis=1)
+        dy = np.stack([2 * w1 * w2, w1 ** 2], axis=1)
         return {
             "xx": self._pair(cx, q["x2"], q["px"], cx, q["x2"], q["px"], dx, dx),
             "xy": self._pair(cx, q["x2"], q["px"], cy, q["z2"], q["pz"], dx, dy),
@@ -96,14 +98,18 @@ class TwoParamMMDGAN:
         t = self.terms_and_grads(w1, w2)
         loss_g = t["xx"][0] - 2 * t["xy"][0] + t["yy"][0]  # 003 eq. S1a
         loss_d = -loss_g if self.loss == "rbf" else t["xx"][0] - t["yy"][0]  # 003 eq. S1b / S1c
-        return loss_g, loss_d
+        return float(loss_g[0]), float(loss_d[0])
 
-    def field(self, w1: float, w2: float) -> np.ndarray:
-        """(w1', w2') = (-∂L_G/∂w1, -∂L_D/∂w2) at one point."""
-        t = self.terms_and_grads(float(w1), float(w2))
+    def field_batch(self, w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
+        """(w1', w2') = (-∂L_G/∂w1, -∂L_D/∂w2) at B points: shape (B, 2)."""
+        t = self.terms_and_grads(w1, w2)
         grad_g = t["xx"][1] - 2 * t["xy"][1] + t["yy"][1]
         grad_d = -grad_g if self.loss == "rbf" else t["xx"][1] - t["yy"][1]
-        return -np.array([grad_g[0], grad_d[1]])
+        return -np.stack([grad_g[:, 0], grad_d[:, 1]], axis=1)
+
+    def field(self, w1: float, w2: float) -> np.ndarray:
+        """(w1', w2') at one point."""
+        return self.field_batch(np.array([float(w1)]), np.array([float(w2)]))[0]
 
     def field_grid(self, w1s: np.ndarray, w2s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """U, V arrays of shape (len(w2s), len(w1s)) (matplotlib's streamplot layout)."""
