@@ -13,7 +13,7 @@ the seeds are the starts. Metrics, over the last 20 % of the steps (the tail):
   ``psi``          |ψ_T|;
   ``step_factor``  |1 + lr·λ| for the linearised non-zero eigenvalue λ at (0, ψ_T) with the largest
                    |1 + lr·λ| (> 1: a gradient step cannot settle there; zero eigenvalues, along the line
-                   of equilibria θ = 0, are left out);
+                   of equilibria θ = 0, are left out; none for WGAN-GP resting at the penalty's kink ψ = 0);
   ``d_mmd_gap``    MMD-GAN only: max over θ ∈ {±1e-3, ±0.1, ±1, ±10} of |sup_ψ MMD - √2| (001's "D_MMD = √2").
 Artifact ``trajectory.png``: the vector field, the trajectory and the equilibrium line.
 """
@@ -83,7 +83,8 @@ def run(cfg: dict, ctx) -> dict:
     tail = path[-max(1, round(len(path) * TAIL)):]
     metrics = {"distance": float(abs(path[-1, 0])), "amplitude": float(np.abs(tail[:, 0]).max()),
                "crossings": float(dg.crossings(tail[:, 0], BAND)), "psi": float(abs(path[-1, 1]))}
-    if all(math.isfinite(v) for v in metrics.values()):
+    kink = method == "wgan-gp" and abs(path[-1, 1]) < 1e-5  # λ(|ψ| - 1)² has no derivative at ψ = 0
+    if all(math.isfinite(v) for v in metrics.values()) and not kink:
         eig = np.linalg.eigvals(dg.jacobian(method, 0.0, path[-1, 1], penalty))
         eig = eig[np.abs(eig) > 1e-9]  # a zero eigenvalue is the direction along the line of equilibria
         metrics["step_factor"] = float(np.abs(1 + lr * eig).max()) if eig.size else 1.0

@@ -6,7 +6,8 @@ MMD-GAN end, from a stratified grid of starts.
   cfg['window']           {w1: [lo, hi], w2: [lo, hi]}: the starts' window
   cfg['cells']            n: one start drawn uniformly in each of n × n cells (the seed draws them)
   cfg['lr_d'], cfg['lr_g'] step sizes of the discriminator (w2) and the generator (w1); lr_g is a grid axis
-  cfg['steps']            simultaneous gradient steps;  cfg['panels']  quadrature panels of the field
+  cfg['horizon']          time T of the slower player: round(T / min(lr_g, lr_d)) simultaneous gradient steps
+  cfg['panels']           quadrature panels of the field
 Metrics (``repro.core.dynamics.basin.outcome_fractions``): ``trivial_fraction`` (|w2_T| < 0.01),
 ``nontrivial_fraction`` (at rest elsewhere: max |field| < 1e-4), ``unsettled_fraction`` (neither).
 Artifact ``basin.png``: the starts coloured by where they end.
@@ -46,7 +47,8 @@ def run(cfg: dict, ctx) -> dict:
     loss = (cfg.get("recipe") or {}).get("loss")
     game = TwoParamMMDGAN(TARGETS[dataset], loss, panels=int(cfg["panels"]))
     window, cells = cfg["window"], int(cfg["cells"])
-    lr_g, lr_d, steps = float(cfg["lr_g"]), float(cfg["lr_d"]), int(cfg["steps"])
+    lr_g, lr_d = float(cfg["lr_g"]), float(cfg["lr_d"])
+    steps = round(float(cfg["horizon"]) / min(lr_g, lr_d))
     w1, w2 = stratified_starts(window["w1"], window["w2"], cells, int(cfg.get("seed", 0)))
     end1, end2 = descend(game.field_batch, w1, w2, lr_g, lr_d, steps)
     ctx.progress(steps, steps)

@@ -75,7 +75,7 @@ def test_mmd_basin_task(tmp_path):
     out = mmd_basin.run(cfg, ctx_for(tmp_path))
     fractions = [out["metrics"][k] for k in ("trivial_fraction", "nontrivial_fraction", "unsettled_fraction")]
     assert sum(fractions) == pytest.approx(1.0) and all(9 * f == pytest.approx(round(9 * f)) for f in fractions)
-    assert (tmp_path / "results/job/run/basin.png").exists() and "3×3 stratified starts" in out["notes"][0]
+    assert (tmp_path / "results/job/run/basin.png").exists() and "3×3 stratified starts" in out["notes"][0] and out["steps"] == 20
     with pytest.raises(ValueError, match="dataset must be one of"):
         mmd_basin.run(dict(cfg, dataset="px-laplace"), ctx_for(tmp_path, "b"))
 
