@@ -139,7 +139,7 @@ def _claims_blocks(jobs: list[tuple], results: Path, reference, results_label: s
     """The "What reproduces" part for the claims whose job is in this report (none: no part)."""
     from ..claims import verdict_sources
     from ..claims.ledger import ClaimError, check_against_specs, load_claims
-    from ..claims.render import report_blocks
+    from .claims import report_blocks
 
     specs = {spec.id: spec for spec, _ in jobs}
     try:
