@@ -101,11 +101,11 @@ class Verdict:
         return self.status
 
 
-def paper_value(spec: Spec, claim: Claim, cell: dict) -> tuple[float | None, float | None]:
+def paper_value(spec: Spec, claim: Claim, cell: dict, metric: str) -> tuple[float | None, float | None]:
     """The paper's (mean, std) a within_error claim compares with: rule.value, else the spec's paper_values."""
     if "value" in claim.rule:
         return parse_value(claim.rule["value"])
-    key = tuple(resolve_cell(spec, cell)[d] for d in spec.cell_dims()) + (claim.metric,)
+    key = tuple(resolve_cell(spec, cell)[d] for d in spec.cell_dims()) + (metric,)
     return parse_value(paper_lookup(spec).get(key))
 
 
@@ -325,13 +325,17 @@ def _still_moving(spec: Spec, frame: pd.DataFrame, cells: list[dict], scale: str
 def _apply(claim: Claim, spec: Spec, stats: list[CellStats], evidence: list[str]) -> Outcome:
     r, kind = claim.rule, claim.kind
     direction = r.get("direction") or next((m["direction"] for m in spec.metrics if m["name"] == claim.metric), "lower")
-    if kind == "within_error":
-        mean, std = paper_value(spec, claim, claim.cells[0])
+    if kind == "within_error":  # one cell; a claim with several metrics (FID and IS) needs every one within error
         trials = paper_trials(spec)
-        evidence.append(f"paper {fmt(mean)}" + (f" ± {fmt(std)}" if std is not None else " (no std given)")
-                        + f", n_p = {trials.n} ({trials.source})")
-        return rules.within_error(stats[0], mean, std, trials.n, k=r.get("k", 2.0), tol=r.get("tol"),
-                                  min_n=r.get("min_n"))
+        outcomes = []
+        for metric, cell in zip(claim.metrics, stats):
+            mean, std = paper_value(spec, claim, claim.cells[0], metric)
+            evidence.append(f"paper {metric + ' ' if len(claim.metrics) > 1 else ''}{fmt(mean)}"
+                            + (f" ± {fmt(std)}" if std is not None else " (no std given)")
+                            + f", n_p = {trials.n} ({trials.source})")
+            outcomes.append(rules.within_error(cell, mean, std, trials.n, k=r.get("k", 2.0), tol=r.get("tol"),
+                                               min_n=r.get("min_n")))
+        return rules.combine(outcomes) if len(outcomes) > 1 else outcomes[0]  # combined: margins in the reason
     if kind in ("less_than", "greater_than"):
         return rules.compare(stats[0], stats[1], "<" if kind == "less_than" else ">")
     if kind == "ordering":

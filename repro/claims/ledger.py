@@ -47,7 +47,7 @@ RULES = {
     "at_most": ((1, None), False),
     "label": ((1, None), False),
     "ks_test": ((1, None), False),
-    "untested": (0, False),
+    "untested": ((0, None), False),
     "by_eye": ((0, None), False),
 }
 UNTESTED_REASONS = ("no-data", "needs-gpu", "by-eye", "no-job")  # declared by an `untested` rule
@@ -135,8 +135,10 @@ def parse_claim(raw: dict, paper: str, where: str, source: Path | None = None) -
     metrics = raw.get("metrics") or ([raw["metric"]] if raw.get("metric") else [])
     if rule["kind"] not in NO_METRIC and not metrics:
         raise _fail(where, cid, "metric", "missing")
-    if rule["kind"] != "near" and len(metrics) > 1:
-        raise _fail(where, cid, "metrics", "only the rule 'near' takes several metrics")
+    if rule["kind"] not in ("near", "within_error") and len(metrics) > 1:
+        raise _fail(where, cid, "metrics", "only the rules near and within_error take several metrics")
+    if rule["kind"] == "within_error" and len(metrics) > 1 and "value" in rule:
+        raise _fail(where, cid, "rule.value", "one value for several metrics: leave it out (the spec's paper_values)")
     cells = raw.get("cells") or []
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
         raise _fail(where, cid, "cells", "expected a list of mappings such as {method: sig}")
@@ -250,10 +252,11 @@ def check_claim(claim: Claim, specs: dict[str, Spec]) -> None:
     if claim.kind == "within_error" and "value" not in claim.rule:
         from ..aggregate import paper_lookup
 
-        key = tuple(resolve_cell(spec, claim.cells[0])[d] for d in spec.cell_dims()) + (claim.metric,)
-        if parse_value(paper_lookup(spec).get(key))[0] is None:
-            raise _fail(where, claim.id, "rule.value", f"job {claim.job} has no paper value for this cell and metric; "
-                        "give one in the rule ('mean ± std')")
+        for metric in claim.metrics:
+            key = tuple(resolve_cell(spec, claim.cells[0])[d] for d in spec.cell_dims()) + (metric,)
+            if parse_value(paper_lookup(spec).get(key))[0] is None:
+                raise _fail(where, claim.id, "rule.value", f"job {claim.job} has no paper value for this cell and "
+                            f"metric {metric}; give one in the rule ('mean ± std')")
 
 
 def specs_by_id(jobs_dir: Path | None = None) -> dict[str, Spec]:

@@ -144,16 +144,15 @@ def compare(a: CellStats, b: CellStats, op: str, alpha: float = ALPHA, min_n: in
 
 def combine(outcomes: list[Outcome]) -> Outcome:
     """All reproduced -> reproduced; any not reproduced -> not reproduced; else inconclusive. The p-value is
-    the largest (the intersection-union test's), with its statistic; the margin the smallest."""
+    the largest (the intersection-union test's), with its statistic."""
     statuses = [o.status for o in outcomes]
     reason = "; ".join(o.reason for o in outcomes)
     status = (NOT_REPRODUCED if NOT_REPRODUCED in statuses else
               REPRODUCED if all(s == REPRODUCED for s in statuses) else INCONCLUSIVE)
     with_p = [o for o in outcomes if o.p_value is not None]
     worst = max(with_p, key=lambda o: o.p_value) if with_p else None
-    margins = [o.margin for o in outcomes if o.margin is not None]
     return Outcome(status, reason, worst.p_value if worst else None, worst.statistic if worst else None,
-                   min(margins) if margins else None, next((o.alpha for o in outcomes if o.alpha), None))
+                   alpha=next((o.alpha for o in outcomes if o.alpha), None))
 
 
 def ordering(cells: list[CellStats], direction: str = "lower", alpha: float = ALPHA) -> Outcome:
@@ -233,7 +232,8 @@ def ks_test(cells: list[CellStats], samples: int, alpha: float = ALPHA) -> Outco
                      for c in cells)
            + f"; critical value {crit:.4g} at α = {alpha:g} for {samples} samples: "
            + (f"{len(above)} of {len(values)} runs above it" if above else "no run above it"))
-    return Outcome(NOT_REPRODUCED if above else REPRODUCED, how, min(ps), f"KS ≤ {crit:.4g}", crit, alpha)
+    return Outcome(NOT_REPRODUCED if above else REPRODUCED, how, min(ps),
+                   f"largest KS {max(values):.4g} vs critical {crit:.4g}; the smallest run's p", crit, alpha)
 
 
 def near(cells: list[CellStats], point: list[float], tol: float | list[float]) -> Outcome:
