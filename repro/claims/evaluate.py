@@ -72,11 +72,12 @@ class Verdict:
         if self.status == UNTESTED:
             return f"none ({self.untested_reason})"
         ns = sorted({c.n for c in self.cells})
-        parts = ["a single run" if ns and ns[0] == 1 and len(ns) == 1 else
-                 (f"{ns[0]} runs per cell" if len(ns) == 1 else f"{ns[0]}–{ns[-1]} runs per cell") if ns else "no runs"]
-        if ns and ns[0] == 1 and len(ns) > 1:
-            parts.append("a single run in some cell")
-        parts.append(f"scale {self.scale}")
+        if ns == [1]:
+            runs = "a single run"
+        else:
+            runs = (f"{ns[0]}" if len(ns) == 1 else f"{ns[0]}–{ns[-1]}") + " runs per cell"
+            runs += " (a single run in some cell)" if ns[0] == 1 else ""
+        parts = [runs, f"scale {self.scale}"]
         if self.pipeline:
             parts.append("a short pipeline run")
         if any(c.stand_in for c in self.cells):

@@ -143,3 +143,12 @@ def test_brief_is_one_line_per_claim(project, capsys):
     assert len(lines) == 13 and lines[0].startswith("[not reproduced (cpu), n 1] fx-near-not: In (c)")
     assert any(x.startswith("[reproduced on digits32 † (cpu), p 2.6e-05, n 3]") and "fx-standin-order" in x for x in lines)
     assert any(x.startswith("[untested (needs-gpu)] fx-no-job") for x in lines)
+
+
+def test_report_lists_claims_without_a_job_only_when_it_covers_every_job(project):
+    from repro.report.build import _claims_blocks, collect as jobs_of
+
+    jobs, _ = jobs_of(None, project["mine"], ["slides-diracgan"])
+    for every_job in (False, True):
+        text = markdown.render(_claims_blocks(jobs, project["mine"], False, "your results", every_job))
+        assert ("`fx-no-job`" in text) == every_job and "`fx-label-yes`" in text
