@@ -284,9 +284,18 @@ def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
     if claim.kind in BY_BUDGET:
         verdict.budgets = _by_budget(claim, spec, stats, cell_rows, {k: r["curve"] for k, r in runs.items()})
     moving = _still_moving(spec, frame, cells, scale, runs)
+    settled = [s for i, s in enumerate(stats) if i not in moving]
+    if moving and claim.kind == "best_of" and 0 not in moving and len(settled) > 1 \
+            and verdict.status == NOT_REPRODUCED:  # a settled cell beats the first: the moving ones need not decide
+        again = _apply(claim, spec, settled, [])
+        if again.status == NOT_REPRODUCED:
+            verdict.outcome, verdict.status = again, again.status
+            verdict.reason = (f"{', '.join(moving.values())} still moved at the end of training and decide nothing; "
+                              "among the settled cells: " + again.reason)
+            return verdict
     if moving and verdict.status in (REPRODUCED, NOT_REPRODUCED):  # a snapshot of training, not its result
-        verdict.reason = (f"would be {verdict.status}, but {', '.join(moving)} still moved at the end of training "
-                          f"(tolerance ±{spec.table['convergence']['tolerance']:g}; longer training may change it): "
+        verdict.reason = (f"would be {verdict.status}, but {', '.join(moving.values())} still moved at the end of "
+                          f"training (tolerance ±{spec.table['convergence']['tolerance']:g}; longer training may change it): "
                           + verdict.reason)
         verdict.status = INCONCLUSIVE
     return verdict
@@ -311,24 +320,25 @@ def _by_budget(claim: Claim, spec: Spec, stats: list[CellStats], cell_rows: list
 CAPPED_MOVING = "(the cap; still moving)"  # gmm_modes' note: training stopped at its step cap, still moving
 
 
-def _still_moving(spec: Spec, frame: pd.DataFrame, cells: list[dict], scale: str, runs: dict[str, dict]) -> list[str]:
-    """``table.convergence``: the claim's cells still moving at their last budget: the seeds' mean metric
-    moved by more than the tolerance over the last part of training (the table footer's test), or a run
-    stopped at its step cap while its own convergence test still said it moved."""
+def _still_moving(spec: Spec, frame: pd.DataFrame, cells: list[dict], scale: str,
+                  runs: dict[str, dict]) -> dict[int, str]:
+    """``table.convergence``: the claim's cells still moving at their last budget (index -> label and why):
+    the seeds' mean metric moved by more than the tolerance over the last part of training (the table
+    footer's test), or a run stopped at its step cap while its own convergence test still said it moved."""
     conv = (spec.table or {}).get("convergence")
     if not conv or "late_change" not in frame:
-        return []
-    out = []
-    for cell in cells:
+        return {}
+    out = {}
+    for i, cell in enumerate(cells):
         rows = _cell_rows(frame, spec, cell, scale)
         ok = rows[rows.status == "ok"]
         change = pd.to_numeric(ok.late_change, errors="coerce").dropna()
         moved = f"{change.mean():+.1f} {conv['metric']} over the last {conv['window']:.0%}"
         if len(change) and abs(change.mean()) > conv["tolerance"]:
-            out.append(f"{_cell_label(spec, cell)} ({moved})")
+            out[i] = f"{_cell_label(spec, cell)} ({moved})"
         elif any(CAPPED_MOVING in n for k in ok.key for n in runs.get(k, {}).get("notes", [])):
-            out.append(f"{_cell_label(spec, cell)} (stopped at its step cap still moving, by its training's own "
-                       f"test; {moved})")
+            out[i] = (f"{_cell_label(spec, cell)} (stopped at its step cap still moving, by its training's own "
+                      f"test; {moved})")
     return out
 
 
