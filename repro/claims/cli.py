@@ -52,7 +52,9 @@ def cmd_claims(args) -> int:
         print(f"claims: {len(claims)} claims in {len({c.paper for c in claims})} files, every job, metric and cell found")
         return 0
     chosen = _select(claims, specs, args.which)
-    sources = verdict_sources(args.results, None if not args.no_reference else False, chosen, specs, _warn)
+    sources = verdict_sources(args.results, None if not args.no_reference else False, claims, specs, _warn)
+    keep = [i for i, c in enumerate(claims) if c in chosen]  # evaluated together: shared evidence spans the ledger
+    sources = [(name, [vs[i] for i in keep]) for name, vs in sources]
     if args.reference_only:
         sources = [s for s in sources if s[0] == "reference"] or sources
     if args.json:
