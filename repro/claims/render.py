@@ -111,13 +111,17 @@ def distinct(sources, i: int) -> list[tuple[str, Verdict]]:
     return [(f" ({name})", v) for name, v in verdicts]
 
 
+def n_range(v: Verdict) -> str:
+    """Runs per cell: "5", or "3–5" where the cells differ ("" without cells)."""
+    ns = sorted(set(v.n.values()))
+    return "" if not ns else str(ns[0]) if len(ns) == 1 else f"{ns[0]}–{ns[-1]}"
+
+
 def _brief_stats(v: Verdict) -> str:
     o = v.outcome
     if o is None:
         return ""
-    ns = sorted(set(v.n.values()))
-    stat = f"p {fmt_p(o.p_value)}" if o.p_value is not None else ""
-    return ", ".join(x for x in (stat, f"n {ns[0]}" if len(ns) == 1 else f"n {ns[0]}–{ns[-1]}") if x)
+    return ", ".join(x for x in (f"p {fmt_p(o.p_value)}" if o.p_value is not None else "", f"n {n_range(v)}") if x)
 
 
 def render_text(sources: list[tuple[str, list[Verdict]]], width: int = 110, brief: bool = False) -> str:

@@ -6,8 +6,8 @@ The report reads the claims (records -> tables -> claims -> report); nothing in 
 from __future__ import annotations
 
 from ..claims.evaluate import Verdict, summary_line
-from ..claims.render import (HOW_TO_READ, distinct, evidence_lines, group_by_paper, paper_title, rule_text,
-                             summary_lines, verdict_text)
+from ..claims.render import (HOW_TO_READ, distinct, evidence_lines, group_by_paper, n_range, paper_title,
+                             rule_text, summary_lines, verdict_text)
 from ..claims.rules import fmt, fmt_p
 from .document import Bullets, Heading, Para, Table
 
@@ -20,8 +20,7 @@ def _p_or_margin(v: Verdict) -> str:
 
 
 def _n(v: Verdict) -> str:
-    ns = sorted(set(v.n.values()))
-    return "–" if not ns or v.status == "untested" else str(ns[0]) if len(ns) == 1 else f"{ns[0]}–{ns[-1]}"
+    return "–" if v.status == "untested" else n_range(v) or "–"
 
 
 def _strength(v: Verdict) -> str:
