@@ -217,7 +217,7 @@ def cmd_tables(args) -> int:
 # Subcommand groups contributed by other packages: command word -> module with add_parser(subparsers).
 # Only the one a command line asks for is imported (they pull in torch), so `repro list` stays fast.
 EXTENSIONS = {"data": "repro.data.cli", "metrics": "repro.metrics.cli", "report": "repro.report", "plan": "repro.plan",
-              "preflight": "repro.preflight", "claims": "repro.claims", "reference": "repro.claims"}
+              "preflight": "repro.preflight", "claims": "repro.claims", "reference": "repro.report"}
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
