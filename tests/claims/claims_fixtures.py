@@ -121,18 +121,13 @@ RUNS = [
 ]
 
 
-<<<<<<< HEAD
 # the cell a claim naming no axis value reads: each axis' first value (slides-diracgan's step size and penalty)
 FIRST_AXES = {"slides-diracgan": {"lr": 0.1, "penalty": 1.0}}
 
 
-def record(job, method, dataset, seed, metrics, stand_in=False, data_source=None, scale="cpu", status="ok",
-           axes=None, minute=0) -> dict:
-    axes = axes or FIRST_AXES.get(job, {})
-=======
 def record(job, method, dataset, seed, metrics, stand_in=False, data_source=None, curve=None, scale="cpu",
            status="ok", axes=None, minute=0) -> dict:
->>>>>>> main
+    axes = axes or FIRST_AXES.get(job, {})
     key = f"{method}-{dataset}-{seed}-{scale}"[:40]
     return {"key": key, "job": job, "status": status, "method": method, "dataset": dataset, "seed": seed,
             "scale": scale, "axes": axes or {}, "metrics": metrics, "stand_in": stand_in,
