@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from repro.core.dynamics import TwoParamMMDGAN
 from repro.core.dynamics.basin import descend, outcome_fractions, stratified_starts
-from repro.tasks.mmd_two_param import TARGETS
+from repro.tasks.mmd_two_param import game_for
 
 
 def _plot(w1, w2, end_w2, title, path):
@@ -42,10 +41,7 @@ def _plot(w1, w2, end_w2, title, path):
 
 def run(cfg: dict, ctx) -> dict:
     dataset = cfg["dataset"]
-    if dataset not in TARGETS:
-        raise ValueError(f"mmd_basin: dataset must be one of {list(TARGETS)} (003 App. A.2), got '{dataset}'")
-    loss = (cfg.get("recipe") or {}).get("loss")
-    game = TwoParamMMDGAN(TARGETS[dataset], loss, panels=int(cfg["panels"]))
+    game = game_for(cfg, "mmd_basin")
     window, cells = cfg["window"], int(cfg["cells"])
     lr_g, lr_d = float(cfg["lr_g"]), float(cfg["lr_d"])
     steps = round(float(cfg["horizon"]) / min(lr_g, lr_d))
@@ -54,7 +50,7 @@ def run(cfg: dict, ctx) -> dict:
     ctx.progress(steps, steps)
     fractions = outcome_fractions(game.field_batch, end1, end2)
     metrics = {f"{k}_fraction": v for k, v in fractions.items()}
-    name = cfg.get("method", f"mmd-{loss}")
+    name = cfg.get("method", f"mmd-{game.loss}")
     _plot(w1, w2, end2, f"{name}, {dataset}, lr_g {lr_g}, lr_d {lr_d}: trivial {fractions['trivial']:.3f}",
           ctx.artifact("basin.png"))
     notes = [f"{name} on {dataset}: {cells}×{cells} stratified starts in w1 {window['w1']}, w2 {window['w2']}, "

@@ -49,12 +49,18 @@ def _plot(game, grid, eqs, path, title):
     plt.close(fig)
 
 
-def run(cfg: dict, ctx) -> dict:
+def game_for(cfg: dict, task: str, panels: int = 40) -> TwoParamMMDGAN:
+    """The game of cfg['dataset'] and cfg['recipe']['loss'] (with cfg['panels'], default ``panels``)."""
     dataset = cfg["dataset"]
     if dataset not in TARGETS:
-        raise ValueError(f"mmd_two_param: dataset must be one of {list(TARGETS)} (003 App. A.2), got '{dataset}'")
-    loss = (cfg.get("recipe") or {}).get("loss")
-    game = TwoParamMMDGAN(TARGETS[dataset], loss, panels=int(cfg.get("panels", 40)))
+        raise ValueError(f"{task}: dataset must be one of {list(TARGETS)} (003 App. A.2), got '{dataset}'")
+    return TwoParamMMDGAN(TARGETS[dataset], (cfg.get("recipe") or {}).get("loss"), panels=int(cfg.get("panels", panels)))
+
+
+def run(cfg: dict, ctx) -> dict:
+    dataset = cfg["dataset"]
+    game = game_for(cfg, "mmd_two_param")
+    loss = game.loss
     grid = {"w1": [0.0, 2.5], "w2": [-0.5, 2.0], "n": 25, **(cfg.get("grid") or {})}
     search = {"w1": [0.5, 2.0], "w2": [0.1, 1.8], **(cfg.get("search") or {})}
     eqs = find_equilibria(game, tuple(search["w1"]), tuple(search["w2"]), starts=int(cfg.get("starts", 4)))
