@@ -16,7 +16,8 @@ def load():
 
 def test_ratios_from_fake_timings():
     bench = load()
-    t = {"mmd-rep": 2.2, "mmd-rbf": 2.0, "hinge": 1.1, "mmd-rep PIM": 2.0, "mmd-rep PIM, batch 128": 3.6,
+    t = {"mmd-rep": 2.2, "mmd-rbf": 2.0, "hinge": 1.1, "mmd-rep PIM": 2.0, "mmd-rep PIM, batch 66": 2.05,
+         "mmd-rep PIM, batch 128": 3.6,
          "gan": 0.010, "vae": 0.020, "veegan": 0.025, "unrolled-gan": 0.080, "sig": 0.005}
     r = bench.cost_ratios(t)
     assert r["003 MMD-rep / MMD-rbf step"] == pytest.approx(1.1)
@@ -24,6 +25,7 @@ def test_ratios_from_fake_timings():
     assert r["003 PICO / PIM step"] == pytest.approx(1.1)
     assert r["003 batch 128 / batch 64 step (PIM)"] == pytest.approx(1.8)
     assert r["003 (PICO - PIM) / (batch 128 - batch 64)"] == pytest.approx(0.2 / 1.6)  # PICO's extra vs doubling's
+    assert r["003 (PICO - PIM) / (batch 66 - batch 64)"] == pytest.approx(0.2 / 0.05)  # vs two more samples
     assert [r[f"004 SIG / {m} step"] for m in ("gan", "vae", "veegan", "unrolled-gan")] == \
         pytest.approx([0.5, 0.25, 0.2, 0.0625])
 
