@@ -33,3 +33,10 @@ def test_ratios_from_fake_timings():
 def test_only_the_measured_ratios():
     r = load().cost_ratios({"sig": 1.0, "gan": 2.0})
     assert r == {"004 SIG / gan step": 0.5}
+
+
+def test_a_difference_below_the_spread_is_not_resolved():
+    bench = load()
+    t = {"mmd-rep PIM": 2.0, "mmd-rep PIM, batch 66": 2.05, "mmd-rep PIM, batch 128": 3.6}
+    spread = {"mmd-rep PIM": 0.08, "mmd-rep PIM, batch 66": 0.02, "mmd-rep PIM, batch 128": 0.1}
+    assert bench.unresolved(t, spread) == ["003 (PICO - PIM) / (batch 66 - batch 64)"]  # 0.05 < 0.08; 1.6 > 0.1
