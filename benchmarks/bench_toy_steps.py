@@ -12,11 +12,10 @@ scale's stds, default its first):
   compiled  the same through torch.compile, in the job's ``compile`` mode (its compile time is printed apart: the first
             run on a machine compiles, later runs mostly load inductor's on-disk cache)
 and the projected wall time of the cpu table: each method's seeds are one unit of work
-(steps × seeds × ms of the job's path (its ``compile`` setting) + compile + evaluation), where steps are
-those the ``converge`` rule gave that method's cell in the records (results/, else reference/), or the
-base steps without records (``--lengths base``), units taken in
-the launcher's order (longest first by the spec's ``cost`` hints × those steps, repro.launch.longest_first) by
-``--workers`` workers; the measured ms per seed-step are the values those hints should hold.
+(steps × seeds × ms of the job's path (its ``compile`` setting) + compile + one evaluation every ``curve_every``
+steps), the steps being the spec's, units taken in the launcher's order (longest first by the spec's ``cost`` hints
+× steps, repro.launch.longest_first) by ``--workers`` workers; the measured ms per seed-step are the values those
+hints should hold.
 Figures depend on the machine and its load: compare ratios from one run.
 With ``--device cuda`` the step and the matrix-product rate are measured on the GPU (each timing ends
 with a synchronisation; the step's own per-step finiteness check already waits for the GPU), and the
@@ -25,20 +24,18 @@ units are those of one worker per GPU process.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import statistics
 import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from repro import paths, store
 from repro.core.toy import build_toy_model
 from repro.core.toy.stacked import StackedToy
 from repro.data.synthetic import gmm_grid_centers, sample_gmm_grid
 from repro.launch import longest_first
 from repro.metrics.modes import gmm_grid_metrics
-from repro.spec import expand, find_job, run_key
+from repro.spec import expand, find_job
 from repro.tasks.gmm_modes import data_protocol, keep_freed_memory, training_steps
 
 
@@ -83,8 +80,6 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100, help="timed training steps per model and round")
     ap.add_argument("--scale", default="cpu")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--lengths", choices=("records", "base"), default="records",
-                    help="training steps per method: as the records' converge rule gave them, or the base steps")
     ap.add_argument("--std", type=float, default=None, help="component std (default: the scale's first)")
     ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     ap.add_argument("--compile", default=None, help="torch.compile mode for the compiled column instead of the "
@@ -105,9 +100,6 @@ def main() -> None:
           f"512×100×100 matmul: {rate:.1f} GFLOP/s")
     print(f"{'method':<14}{'MFLOP/seed-step':>16}{'bound ms':>10}{'one-seed ms':>13}{'batched ms':>12}"
           f"{'compiled ms':>13}{'compile s':>11}{'× bound':>9}{'speed-up':>10}{'steps':>8}{'unit min':>10}", flush=True)
-    # the steps the converge rule gave each run (results/, else reference/), as the launcher reads them
-    lengths = store.recorded_lengths([paths.results_dir(), paths.reference_dir() / "results"], spec.id) \
-        if args.lengths == "records" else {}
     rows, units, groups, bounds = [], {}, [], {}
     for method in spec.grid["methods"]:
         group = [r.config for r in runs if r.method == method]
@@ -158,8 +150,7 @@ def main() -> None:
             gmm_grid_metrics(s, centers, data["std"])
         evaluation = time.perf_counter() - t0
         total_steps = training_steps(cfg, data["std"])
-        total_steps = next((lengths[run_key(c)] for c in group if run_key(c) in lengths), total_steps)
-        evals = int(cfg.get("curve_points", 10)) + 1
+        evals = total_steps // int(cfg["curve_every"]) + 1
         unit = total_steps * len(seeds) * job_path + evals * evaluation + (compile_s if mode else 0)
         units[method] = unit
         bound = flop / (rate * 1e9)
@@ -171,7 +162,7 @@ def main() -> None:
               f"{r[8]:10.2f}{r[9]:8d}{r[10]:10.1f}", flush=True)
 
     loads = [0.0] * max(1, args.workers)
-    order = [g[0]["method"] for g in longest_first(groups, lengths)]
+    order = [g[0]["method"] for g in longest_first(groups)]
     for method in order:  # the launcher's order, each unit onto the first free worker
         loads[loads.index(min(loads))] += units[method]
     print("× bound and speed-up (over one-seed) are of the job's path: compiled where the job's config sets compile")
@@ -180,7 +171,7 @@ def main() -> None:
     print(f"matrix-product bound of these units: {sum(bounds.values()) / 60:.1f} core-min, "
           f"{sum(bounds.values()) / 60 / args.workers:.1f} min on {args.workers} cores; projected "
           f"{max(loads) / (sum(bounds.values()) / args.workers):.2f}× the bound")
-    print(f"launcher order (cost hints × recorded steps): {', '.join(order)}; measured ms per seed-step of the job's path: "
+    print(f"launcher order (cost hints × steps): {', '.join(order)}; measured ms per seed-step of the job's path: "
           + ", ".join(f"{r[0]} {r[2] * r[7]:.2f}" for r in rows))
 
 

@@ -17,23 +17,22 @@ from tabulate import tabulate
 
 from . import store
 from .convergence import late_change
+from .curves import common_budgets, step_text, value_at, window_sentence
 from .spec import SCALES, Spec, expand, parse_value
 
 STAND_IN_MARK, UNCALIBRATED_MARK = "†", "‡"
 
 
-def _scales_of_keys(spec: Spec) -> dict[str, list[str]]:
-    """Run key -> the scales whose runs include it (several when a job shares runs across scales)."""
+def _keys_of_spec(spec: Spec) -> set[str]:
+    """The run keys of every scale's runs."""
     from .spec import SpecError, expand
 
-    out: dict[str, list[str]] = {}
+    out: set[str] = set()
     for scale in spec.scales:
         try:
-            runs = expand(spec, scale)
+            out.update(r.key for r in expand(spec, scale))
         except SpecError:
             continue
-        for r in runs:
-            out.setdefault(r.key, []).append(scale)
     return out
 
 
@@ -82,8 +81,7 @@ def _older_configuration(rec: dict, current: dict | None) -> bool:
 def records_frame(spec: Spec, results: Path) -> pd.DataFrame:
     """One row per record and scale it counts at: dims, seed, scale, status, flags, wall time and every metric.
 
-    A record counts at every scale whose runs include its key (one run shared by two scales counts at
-    both); any other at the scale it was run at (a run beyond the scale's defaults: ``--seeds``,
+    A record counts at the scale it was run at (also a run beyond the scale's defaults: ``--seeds``,
     ``--dataset``), unless it is of an older configuration of the job (:func:`_older_configuration`):
     that one counts nowhere, so a cell never mixes two protocols. Its record stays on disk."""
     scales_of = record_scales(spec)
@@ -94,14 +92,11 @@ def records_frame(spec: Spec, results: Path) -> pd.DataFrame:
 def record_scales(spec: Spec):
     """record -> the scales it counts at, as :func:`records_frame` counts them ([] for a record of an
     older configuration of the job)."""
-    by_scale = _scales_of_keys(spec)
-    shared = (spec.config or {}).get("share_runs_across_scales")
+    keys = _keys_of_spec(spec)
     current = _current_config(spec)
 
     def scales_of(rec: dict) -> list[str]:
-        if rec["key"] in by_scale:
-            return by_scale[rec["key"]] if shared else [rec.get("scale")]
-        if not shared and not _older_configuration(rec, current(rec)):
+        if rec["key"] in keys or not _older_configuration(rec, current(rec)):
             return [rec.get("scale")]
         return []  # an older configuration of the job: no scale asks for it
 
@@ -119,6 +114,7 @@ def _record_row(spec: Spec, rec: dict, scale) -> dict:
         row[axis] = str((rec.get("axes") or {}).get(axis))
     for name, value in (rec.get("metrics") or {}).items():
         row[name] = value
+    row["curve"] = rec.get("curve") or []
     conv = (spec.table or {}).get("convergence")
     if conv:
         row["late_change"] = late_change(rec.get("curve") or [], conv["metric"], conv["window"])
@@ -147,6 +143,7 @@ def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
             row["late_change"] = float(changes.mean()) if len(changes) else math.nan
             lengths = pd.to_numeric(ok.train_steps, errors="coerce").dropna()
             row["train_steps"] = int(lengths.max()) if len(lengths) else math.nan
+        row["budgets"] = budget_stats(list(ok.curve), spec.metric_names)
         for metric in spec.metric_names:
             values = pd.to_numeric(ok[metric], errors="coerce").dropna() if metric in ok else pd.Series(dtype=float)
             row[f"{metric}__mean"] = float(values.mean()) if len(values) else math.nan
@@ -154,6 +151,37 @@ def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
             row[f"{metric}__n"] = len(values)
         out.append(row)
     return pd.DataFrame(out)
+
+
+def budget_stats(curves: list[list[dict]], metrics: list[str]) -> dict[int, dict[str, tuple[float, float, int]]]:
+    """step -> {metric: (mean, sample std, n)} over the runs' curves, at every step all of them recorded
+    (``repro.curves.common_budgets``): the cell read at each training budget. {} without curves."""
+    curves = [c for c in curves if c]
+    if not curves:
+        return {}
+    out: dict[int, dict[str, tuple[float, float, int]]] = {}
+    for step in common_budgets(curves):
+        stats = {}
+        for metric in metrics:
+            values = [v for v in (value_at(c, step, metric) for c in curves) if v is not None]
+            if values:
+                series = pd.Series(values, dtype=float)
+                stats[metric] = (float(series.mean()), float(series.std(ddof=1)) if len(values) > 1 else math.nan,
+                                 len(values))
+        out[step] = stats
+    return out
+
+
+def summary_at(summary: pd.DataFrame, spec: Spec, step: int) -> pd.DataFrame:
+    """``summary`` with every cell's metrics read at training step ``step`` of its runs' curves (a cell
+    without that budget shows no value)."""
+    out = summary.copy()
+    for i, budgets in out.budgets.items():
+        stats = (budgets or {}).get(step, {})
+        for metric in spec.metric_names:
+            mean, std, n = stats.get(metric, (math.nan, math.nan, 0))
+            out.at[i, f"{metric}__mean"], out.at[i, f"{metric}__std"], out.at[i, f"{metric}__n"] = mean, std, n
+    return out
 
 
 def select_best(summary: pd.DataFrame, spec: Spec) -> pd.DataFrame:
@@ -435,37 +463,60 @@ def _lead_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     return lines + _claim_lines(spec, summary, scale)
 
 
+def claim_outcome(claim: dict, at: pd.DataFrame, higher: bool) -> tuple[bool, float] | None:
+    """(holds?, the method's mean) of a ``table.claims`` entry on the cells ``at`` (one value of the lead axis,
+    read at one budget); None where the claim's method has no value there."""
+    col = f"{claim['metric']}__mean"
+    scored = at[at[f"{claim['metric']}__n"] > 0]
+    row = scored[scored.method.astype(str) == str(claim["method"])]
+    if row.empty:
+        return None
+    mean = float(row[col].iloc[0])
+    ok = ("min" not in claim or mean >= claim["min"]) and ("max" not in claim or mean <= claim["max"])
+    if claim.get("best"):
+        ok = ok and mean == (scored[col].max() if higher else scored[col].min())
+    return ok, mean
+
+
+def claim_by_budget(spec: Spec, summary: pd.DataFrame, scale: str, claim: dict, value: str):
+    """A ``table.claims`` entry at ``value`` of the lead axis: ([(step, "holds" | "fails")] at every budget the
+    cells' curves share, (holds?, mean) at the end of training), or None where its method has no value."""
+    axis = spec.table["lead"]["axis"]
+    higher = next(m["direction"] for m in spec.metrics if m["name"] == claim["metric"]) == "higher"
+    at = summary[(summary.scale == scale) & (summary[axis].astype(str) == value) & (summary.n > 0)]
+    final = claim_outcome(claim, at, higher) if not at.empty else None
+    if final is None:
+        return None
+    shared = [set(b) for b in at.budgets if b]
+    steps = sorted(set.intersection(*shared)) if shared else []
+    outcomes = [(step, "holds" if r[0] else "fails") for step in steps
+                if (r := claim_outcome(claim, summary_at(at, spec, step), higher)) is not None]
+    return outcomes, final
+
+
 def _claim_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
-    """``table.claims``: each claim checked on the means at every value of the lead axis."""
+    """``table.claims``: each claim checked on the means at every value of the lead axis, at every training
+    budget the cells' curves share (where it holds, as windows of steps) and at the end of training."""
     claims = (spec.table or {}).get("claims") or []
-    lead = (spec.table or {}).get("lead") or {}
-    axis = lead.get("axis")
+    axis = ((spec.table or {}).get("lead") or {}).get("axis")
     if not claims or not axis:
         return []
-    sub = summary[summary.scale == scale]
-    direction = {m["name"]: m["direction"] for m in spec.metrics}
     fmt = {m["name"]: m.get("format", ".2f") for m in spec.metrics}
     lines = []
     for c in claims:
-        held, failed = [], []
+        parts = []
         for value in dim_values(spec, axis):
-            at = sub[(sub[axis].astype(str) == value) & (sub[f"{c['metric']}__n"] > 0)]
-            row = at[at.method.astype(str) == str(c["method"])]
-            if row.empty:
+            read = claim_by_budget(spec, summary, scale, c, value)
+            if read is None:
                 continue
-            mean = float(row[f"{c['metric']}__mean"].iloc[0])
-            ok = ("min" not in c or mean >= c["min"]) and ("max" not in c or mean <= c["max"])
-            if c.get("best"):
-                others = at[f"{c['metric']}__mean"]
-                ok = ok and mean == (others.max() if direction[c["metric"]] == "higher" else others.min())
-            (held if ok else failed).append(f"{value} ({format(mean, fmt[c['metric']])})")
-        if held or failed:
+            outcomes, (holds, mean) = read
+            where = window_sentence(outcomes) if outcomes else ("holds" if holds else "fails")
+            parts.append(f"{axis} {value}: {where} (at the end, {format(mean, fmt[c['metric']])})")
+        if parts:
             test = " and ".join(x for x in (f"mean ≥ {c['min']:g}" if "min" in c else "",
                                             f"mean ≤ {c['max']:g}" if "max" in c else "",
                                             "best of all methods" if c.get("best") else "") if x)
-            verdict = f"holds at {axis} {', '.join(held)}" if held else f"holds at no {axis}"
-            lines.append(f"Claim \"{c['text']}\" ({c['metric']} {test}): {verdict}"
-                         + (f"; not at {', '.join(failed)}." if failed else "."))
+            lines.append(f"Claim \"{c['text']}\" ({c['metric']} {test}), by training budget: {'; '.join(parts)}.")
     return lines
 
 
@@ -580,6 +631,29 @@ def _scale_rows(spec: Spec, scale: str) -> dict[str, list[str]]:
     return {rdim: [v for v in dim_values(spec, rdim) if v in set(map(str, subset))]} if subset else {}
 
 
+def budget_readings(spec: Spec, summary: pd.DataFrame, scale: str) -> list[tuple[int, str]]:
+    """``table.budgets`` the records of ``scale`` recorded (a step some cell's curves share): [(step, why)]."""
+    sub = summary[summary.scale == scale] if not summary.empty else summary
+    recorded = {step for b in (sub.budgets if "budgets" in sub else []) if b for step in b}
+    return [(int(b["step"]), b.get("why", "")) for b in (spec.table or {}).get("budgets") or [] if int(b["step"]) in recorded]
+
+
+def sections(spec: Spec, summary: pd.DataFrame, scale: str) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """What a scale's table file shows: (title, the summary its cells come from, footer lines): the end of
+    training, then each ``table.budgets`` reading of the same runs."""
+    readings = budget_readings(spec, summary, scale)
+    head = footer(spec, summary, scale)
+    if readings:
+        head.insert(1, "Shown: the end of training (the spec's steps); the same runs read at "
+                    + ", ".join(f"{step_text(step)} steps" for step, _ in readings) + " follow.")
+    out = [(f"Scale `{scale}`", summary, head)]
+    for step, why in readings:
+        out.append((f"Scale `{scale}` at {step_text(step)} steps", summary_at(summary, spec, step),
+                    [f"The same runs as above, read at step {step:,} of their recorded curves"
+                     + (f" ({why})" if why else "") + "; mean ± sample std over the seeds."]))
+    return out
+
+
 def render_markdown(spec: Spec, results: Path) -> str:
     summary = table_summary(spec, results)
     parts = [f"# {spec.title}", "", f"Job `{spec.id}` · paper `{spec.paper}` · reproduced values beside the paper's.", ""]
@@ -587,9 +661,10 @@ def render_markdown(spec: Spec, results: Path) -> str:
     if not scales:
         parts += ["No records yet: `repro run " + spec.id + "`.", ""]
     for scale in scales:
-        header, body, _ = layout(spec, build_cells(spec, summary, scale), table_values(spec, summary, scale))
-        parts += [f"## Scale `{scale}`", "", tabulate(body, headers=header, tablefmt="github", disable_numparse=True), ""]
-        parts += [f"- {line}" for line in footer(spec, summary, scale)] + [""]
+        for title, cells_from, notes in sections(spec, summary, scale):
+            header, body, _ = layout(spec, build_cells(spec, cells_from, scale), table_values(spec, summary, scale))
+            parts += [f"## {title}", "", tabulate(body, headers=header, tablefmt="github", disable_numparse=True), ""]
+            parts += [f"- {line}" for line in notes] + [""]
     return "\n".join(parts)
 
 
@@ -613,18 +688,19 @@ def render_latex(spec: Spec, results: Path) -> str:
     scales = [s for s in SCALES[::-1] if not summary.empty and s in set(summary.scale)]
     out = [f"% {spec.title} -- generated by `repro tables {spec.id}`; do not edit by hand"]
     for scale in scales:
-        header, body, groups = layout(spec, build_cells(spec, summary, scale), table_values(spec, summary, scale))
-        if not groups:  # a figure job without table metrics (e.g. kernelnet-fig5): its artifacts are the result
-            out.append(f"% scale {scale}: no table metrics; see the runs' artifacts")
-            continue
-        cols = pd.MultiIndex.from_tuples([(_tex_escape(" / ".join(g)), sub) for g in groups for sub in ("repro.", "paper")])
-        frame = pd.DataFrame([[_tex_cell(c) for c in line[1:]] for line in body], columns=cols,
-                             index=pd.Index([_tex_escape(line[0]) for line in body], name=_tex_escape(header[0]) or None))
-        tex = frame.style.to_latex(hrules=True, multicol_align="c", column_format="l" + "r" * len(cols),
-                                   caption=_tex_escape(f"{spec.title} (scale {scale})"), position="htbp")
-        notes = " ".join(_tex_cell(x) for x in footer(spec, summary, scale))
-        tex = tex.replace(r"\end{table}", "\\par\\footnotesize " + notes + "\n\\end{table}")
-        out.append(tex)
+        for title, cells_from, notes in sections(spec, summary, scale):
+            header, body, groups = layout(spec, build_cells(spec, cells_from, scale), table_values(spec, summary, scale))
+            if not groups:  # a figure job without table metrics (e.g. kernelnet-fig5): its artifacts are the result
+                out.append(f"% scale {scale}: no table metrics; see the runs' artifacts")
+                break
+            cols = pd.MultiIndex.from_tuples([(_tex_escape(" / ".join(g)), sub) for g in groups for sub in ("repro.", "paper")])
+            frame = pd.DataFrame([[_tex_cell(c) for c in line[1:]] for line in body], columns=cols,
+                                 index=pd.Index([_tex_escape(line[0]) for line in body], name=_tex_escape(header[0]) or None))
+            caption = f"{spec.title} ({title.replace('Scale `', 'scale ').replace('`', '')})"
+            tex = frame.style.to_latex(hrules=True, multicol_align="c", column_format="l" + "r" * len(cols),
+                                       caption=_tex_escape(caption), position="htbp")
+            tex = tex.replace(r"\end{table}", "\\par\\footnotesize " + " ".join(map(_tex_cell, notes)) + "\n\\end{table}")
+            out.append(tex)
     if not scales:
         out.append(f"% no records yet for {spec.id}")
     return "\n".join(out)

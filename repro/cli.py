@@ -122,7 +122,6 @@ def cmd_run(args) -> int:
 
     outcomes = launch([r.config for r in todo], args.results, executor=args.executor, workers=args.workers,
                       slurm=slurm, wait=args.wait or args.executor != "slurm", device=args.device, force=args.force,
-                      lengths=store.recorded_lengths([args.results, paths.reference_dir() / "results"], spec.id),
                       **local)
     folders = {r.key: store.run_dir(args.results, spec.id, r.key) for r in todo}
     progress_iter(outcomes, len(todo), f"{spec.id} ({args.executor})", on_outcome, folders=folders)

@@ -65,20 +65,19 @@ def _config_steps(cfg: dict) -> float:
     return float(steps) if isinstance(steps, (int, float)) and not isinstance(steps, bool) else 1.0
 
 
-def expected_cost(cfg: dict, lengths: dict[str, int] | None = None) -> float:
-    """A run's expected wall time: its ``cost`` (time per training step) × its steps, the length an
-    earlier record of the same run trained for (``lengths``, by run key: a ``converge`` rule may have
-    doubled it) or else its config's ``steps``; 1 for a run without ``cost``."""
+def expected_cost(cfg: dict) -> float:
+    """A run's expected wall time: its ``cost`` (time per training step) × its config's ``steps``; 1 for a
+    run without ``cost``."""
     if "cost" not in cfg:
         return 1.0
-    return float(cfg["cost"]) * float((lengths or {}).get(run_key(cfg)) or _config_steps(cfg))
+    return float(cfg["cost"]) * _config_steps(cfg)
 
 
-def longest_first(units: list[list[dict]], lengths: dict[str, int] | None = None) -> list[list[dict]]:
+def longest_first(units: list[list[dict]]) -> list[list[dict]]:
     """Units ordered by their runs' summed :func:`expected_cost`, the longest first, ties in their given
     order: free local workers take the next unit, and starting the long ones first shortens the launch
     (longest-processing-time scheduling)."""
-    return sorted(units, key=lambda unit: -sum(expected_cost(cfg, lengths) for cfg in unit))
+    return sorted(units, key=lambda unit: -sum(expected_cost(cfg) for cfg in unit))
 
 
 @dataclass
@@ -152,11 +151,9 @@ def threads_per_worker(workers: int) -> int:
 
 
 def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: int = 1,
-           slurm: dict | None = None, wait: bool = True, poll_s: float = 0.5, lengths: dict[str, int] | None = None,
-           **worker_options) -> Iterator[Outcome]:
+           slurm: dict | None = None, wait: bool = True, poll_s: float = 0.5, **worker_options) -> Iterator[Outcome]:
     """Execute ``cfgs``; yields one Outcome per run as runs finish (or as they are submitted, for
-    Slurm without ``wait``). ``lengths``: steps earlier records of these runs trained for, by run key
-    (the local order, :func:`longest_first`). ``worker_options`` go to ``repro.worker.execute`` (device, force)."""
+    Slurm without ``wait``); local units start longest first (:func:`longest_first`). ``worker_options`` go to ``repro.worker.execute`` (device, force)."""
     if not cfgs:
         return
     # Unique per launch: Slurm job ids restart at 1 on a fresh cluster, so an old folder could hold a
@@ -168,7 +165,7 @@ def launch(cfgs: list[dict], results: Path, executor: str = "debug", workers: in
     if executor == "slurm":
         yield from _launch_slurm(ex, call, cfgs, Path(results), wait, poll_s, worker_options)
         return
-    units = [u if len(u) > 1 else u[0] for u in longest_first(seed_groups(cfgs), lengths)]
+    units = [u if len(u) > 1 else u[0] for u in longest_first(seed_groups(cfgs))]
     if executor == "debug":
         for unit in units:
             yield from _outcomes(unit, ex.submit(call, unit, results, **worker_options))

@@ -52,7 +52,10 @@ METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), 
 # by more than `tolerance` over the last `window` fraction of training (from the curves the records keep).
 TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False), "best_over": (list, False),
          "best_by": (str, False), "reference": (list, False), "lead": (dict, False), "claims": (list, False),
-         "convergence": (dict, False)}
+         "convergence": (dict, False), "budgets": (list, False)}
+# table.budgets: [{step, why}]: the same runs read at these training steps of their recorded curves, each a
+# table of its own after the end-of-training one (repro.aggregate.sections)
+BUDGET = {"step": (int, True), "why": (str, False)}
 CONVERGENCE = {"metric": (str, True), "window": (float, True), "tolerance": (float, True)}
 FIGURE = {"plot": (str, True), "caption": (str, False)}
 
@@ -200,6 +203,13 @@ def validate(raw: Any, path: Path) -> Spec:
                *((f"method_config.{m}", c) for m, c in (raw.get("method_config") or {}).items()),
                *((f"scales.{n}.config", (sc or {}).get("config")) for n, sc in raw["scales"].items())]
     for name, cfg in configs:
+        if isinstance(cfg, dict) and "converge" in cfg:
+            raise SpecError(f"{where}.{name}.converge: a run's length may not be decided while it runs (float rounding "
+                            "forks it between machines); fix 'steps' in the spec and read shorter budgets off the curve")
+        mode = cfg.get("compile") if isinstance(cfg, dict) else None
+        if isinstance(mode, str) and "autotune" in mode:
+            raise SpecError(f"{where}.{name}.compile: '{mode}' picks kernels by timing them, so a recorded run would "
+                            "depend on the machine's load; use compile: true (inductor's default mode) or false")
         cost = cfg.get("cost") if isinstance(cfg, dict) else None
         if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
             raise SpecError(f"{where}.{name}.cost: expected a number >= 0 (a run's time per training step, which with its "
@@ -236,6 +246,10 @@ def validate(raw: Any, path: Path) -> Spec:
             if not 0 < conv["window"] < 1 or conv["tolerance"] < 0:
                 raise SpecError(f"{where}.table.convergence: window must lie in (0, 1) and tolerance be >= 0, "
                                 f"got {conv['window']} and {conv['tolerance']}")
+        for i, budget in enumerate(raw["table"].get("budgets") or []):
+            _check(f"{where}.table.budgets[{i}]", budget, BUDGET)
+            if budget["step"] < 1:
+                raise SpecError(f"{where}.table.budgets[{i}].step: a training step >= 1, got {budget['step']}")
         unknown = [m for m in raw["table"].get("reference") or [] if m not in raw["grid"]["methods"]]
         if unknown:
             raise SpecError(f"{where}.table.reference: {unknown} not in grid.methods")
@@ -329,13 +343,9 @@ EXECUTION_ONLY_KEYS = ("compile", "cost")
 def run_key(config: dict) -> str:
     """Stable identity of a fully resolved configuration (key order and YAML layout don't matter).
 
-    A job whose config says ``share_runs_across_scales: true`` leaves the scale out: a run configured
-    identically at two scales is one run, computed once (the aggregator counts it at both).
     ``EXECUTION_ONLY_KEYS`` are left out too: a run trained with compiled kernels is the same run, to
     float32 rounding, as one trained eagerly (tests/toy/test_toy_stacked.py), and resumes from its checkpoints."""
     config = {k: v for k, v in config.items() if k not in EXECUTION_ONLY_KEYS}
-    if config.get("share_runs_across_scales"):
-        config = {k: v for k, v in config.items() if k != "scale"}
     blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

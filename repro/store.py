@@ -91,18 +91,6 @@ def iter_records(results: Path, job: str, on_corrupt=None) -> Iterator[dict]:
                 on_corrupt(message)
 
 
-def recorded_lengths(folders: list[Path], job: str) -> dict[str, int]:
-    """{run key: steps it trained for} from a job's finished records in ``folders``, the first folder's
-    first: a ``converge`` rule may have grown a run past its config's ``steps``, and the launcher orders
-    work by this length. Corrupt records are left out silently (an ordering hint only)."""
-    lengths: dict[str, int] = {}
-    for folder in folders:
-        for rec in iter_records(folder, job, on_corrupt=lambda message: None):
-            if rec["status"] in DONE and isinstance(rec.get("steps"), int):
-                lengths.setdefault(rec["key"], rec["steps"])
-    return lengths
-
-
 def set_aside(path: Path, reason: str) -> Path:
     """Keep an old record under a new name instead of overwriting it (never lose what was computed)."""
     target = path.with_name(f"{path.name}.{reason}-{time.strftime('%Y%m%d-%H%M%S')}")

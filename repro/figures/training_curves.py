@@ -3,7 +3,9 @@ one row of panels per value of the job's first grid axis (sig-table1: the compon
 per metric; per method a line, the mean over its seeds at each evaluated step, and a band from the
 lowest to the highest seed; the paper's value as a dotted line in the method's colour. Where the spec's
 ``table.convergence`` names a window, its last fraction of each cell's training (what the footer's
-convergence test reads) is marked on the x axis. Drawn from the largest scale present, `ok` runs only.
+convergence test reads) is marked on the x axis. Each of the spec's ``table.claims`` is drawn in its
+metric's panels as a bar in its method's colour over the budgets where it holds (the footer's reading,
+repro.aggregate.claim_by_budget). Drawn from the largest scale present, `ok` runs only.
 """
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from .. import store
-from ..aggregate import paper_lookup
+from matplotlib.transforms import blended_transform_factory
+
+from ..aggregate import claim_by_budget, paper_lookup, select_best, summarize
+from ..curves import windows
 from ..spec import parse_value
 from .common import largest_scale, new_figure, save_png_pdf
 
@@ -27,8 +31,7 @@ def curve_frame(spec, frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
     scale = largest_scale(frame)
     rows = []
     for run in frame[(frame.scale == scale) & (frame.status == "ok")].itertuples():
-        record = store.read_record(store.record_path(results_dir, spec.id, run.key))
-        for point in record.get("curve") or []:
+        for point in run.curve or []:
             rows.append({"method": run.method, "row": getattr(run, axis) if axis else run.dataset,
                          "seed": run.seed, "step": point["step"],
                          **{m: point.get(m, np.nan) for m in spec.metric_names}})
@@ -38,8 +41,26 @@ def curve_frame(spec, frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
 _STEPS = FuncFormatter(lambda x, _: f"{x / 1e6:g}M" if x >= 1e6 else f"{x / 1e3:g}k" if x else "0")
 
 
+def _claim_bars(ax, spec, summary: pd.DataFrame, scale: str, value: str, metric: str, colours: dict) -> None:
+    """Bars near the panel's top, one per ``table.claims`` entry on ``metric``: where it holds by budget."""
+    claims = [c for c in (spec.table or {}).get("claims") or [] if c["metric"] == metric]
+    where = blended_transform_factory(ax.transData, ax.transAxes)
+    for k, claim in enumerate(claims):
+        read = claim_by_budget(spec, summary, scale, claim, value) if (spec.table or {}).get("lead") else None
+        if not read or not read[0]:
+            continue
+        y = 0.96 - 0.07 * k
+        for w in windows(read[0]):
+            if w.outcome == "holds":
+                ax.plot([w.first, w.last], [y, y], color=colours.get(str(claim["method"]), "k"), lw=3,
+                        transform=where, solid_capstyle="butt")
+        ax.text(0.01, y - 0.035, f"{claim['text']}", transform=ax.transAxes, fontsize=5, va="bottom")
+
+
 def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[Path]:
     curves = curve_frame(spec, frame, results_dir)
+    summary = select_best(summarize(frame, spec), spec) if not frame.empty else pd.DataFrame()
+    scale = largest_scale(frame) if not frame.empty else None
     axis = next(iter(spec.axes), None)
     values = [str(v) for v in spec.axes[axis]] if axis else [str(d) for d in spec.grid["datasets"]]
     values = [v for v in values if v in set(curves.row)] or values[:1]
@@ -71,6 +92,8 @@ def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[P
                     end = steps.max()
                     ax.plot([end * (1 - window), end], [0, 0], color=colours[method], lw=3,
                             transform=ax.get_xaxis_transform(), solid_capstyle="butt")
+            if scale is not None:
+                _claim_bars(ax, spec, summary, scale, value, name, colours)
             if j == 0:
                 ax.set_title(f"{axis} {value}" if axis else value, fontsize=9, loc="left")
             ax.set_ylabel(metric.get("label", name), fontsize=8)
@@ -80,7 +103,8 @@ def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[P
     handles, labels = grid[0, 0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside right upper", fontsize=7,
-                   title="mean, band: min–max over seeds;\ndotted: paper" + ("; bar: test window" if window else ""),
+                   title="mean, band: min–max over seeds;\ndotted: paper" + ("; bar: test window" if window else "")
+                   + ("\ntop bars: budgets where a claim holds" if (spec.table or {}).get("claims") else ""),
                    title_fontsize=7)
     fig.suptitle(spec.title, fontsize=10)
     return save_png_pdf(fig, out_base)

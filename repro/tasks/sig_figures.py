@@ -49,11 +49,10 @@ def _scatter(samples, centers, path, title, weights=None):
 
 
 def _table1_samples(cfg, ctx) -> dict:
-    """cfg['std']: the component std of the sig-table1 runs to show (sig-table1 grids it). The cpu and
-    paper scales of sig-table1 share their runs, so a run of either counts for both."""
+    """cfg['std']: the component std of the sig-table1 runs to show (sig-table1 grids it), of the same scale."""
     results = Path(ctx.run_dir).parent.parent
     wanted = (cfg["method"], int(cfg["seed"]), cfg["scale"])
-    scales = {"cpu", "paper"} if cfg["scale"] in ("cpu", "paper") else {cfg["scale"]}
+    scales = {cfg["scale"]}
     std = cfg.get("std")
     for record_file in sorted((results / "sig-table1").glob("*/record.json")):
         rec = json.loads(record_file.read_text())

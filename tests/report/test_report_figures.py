@@ -124,13 +124,14 @@ def test_metric_bars_data_and_files(tmp_path):
 
 
 def test_training_curves_read_each_ok_runs_curve_from_its_record(tmp_path):
-    from repro import store
+    from repro.aggregate import _record_row, claim_by_budget, summarize
     from repro.figures.training_curves import curve_frame
 
     spec = Spec(Path("curves.yaml"), {
         "id": "curves", "title": "Curves", "grid": {"methods": ["gan", "sig"], "datasets": ["g"], "axes": {"std": [0.2, 0.1]}},
         "metrics": [{"name": "modes", "direction": "higher"}],
-        "table": {"convergence": {"metric": "modes", "window": 0.2}},
+        "table": {"convergence": {"metric": "modes", "window": 0.2}, "lead": {"axis": "std", "methods": ["gan"]},
+                  "claims": [{"text": "GAN below 6", "method": "gan", "metric": "modes", "max": 6}]},
         "paper_values": [{"method": "gan", "std": 0.2, "modes": "4.0 ± 3.08"}]})
     rows = []
     for key, method, std, status, scale, points in [
@@ -139,17 +140,20 @@ def test_training_curves_read_each_ok_runs_curve_from_its_record(tmp_path):
             ("c", "sig", "0.1", "ok", "paper", [(10, 25.0)]),
             ("d", "gan", "0.2", "diverged", "paper", [(10, 99.0)]),  # not an ok run: not drawn
             ("e", "gan", "0.2", "ok", "cpu", [(10, 99.0)])]:  # a smaller scale than paper: not drawn
-        store.write_json_atomic(store.record_path(tmp_path, "curves", key),
-                                {"key": key, "job": "curves", "status": status, "config": {},
-                                 "curve": [{"step": s, "modes": m} for s, m in points]})
-        rows.append({"method": method, "dataset": "g", "std": std, "seed": ord(key), "scale": scale,
-                     "status": status, "stand_in": False, "uncalibrated": False, "key": key})
+        curve = [{"step": s, "modes": m} for s, m in points]
+        record = {"key": key, "job": "curves", "status": status, "method": method, "dataset": "g", "seed": ord(key),
+                  "axes": {"std": std}, "metrics": {"modes": points[-1][1]}, "curve": curve}
+        rows.append(_record_row(spec, record, scale))
     frame = pd.DataFrame(rows)
     curves = curve_frame(spec, frame, tmp_path)
     assert len(curves) == 5 and set(curves.row) == {"0.2", "0.1"}
     gan = curves[(curves.method == "gan") & (curves.row == "0.2")].groupby("step").modes
     assert gan.mean().to_dict() == {10: 2.0, 20: 7.0} and gan.min().to_dict() == {10: 1.0, 20: 5.0}
     assert curves[curves.method == "sig"].modes.tolist() == [25.0]
+    # the claim's bar: GAN mean modes 2 at step 10 (holds, ≤ 6) and 7 at step 20 (fails), paper scale only
+    claim = spec.table["claims"][0]
+    assert claim_by_budget(spec, summarize(frame, spec), "paper", claim, "0.2") == ([(10, "holds"), (20, "fails")],
+                                                                                (False, 7.0))
     written = figures.get_plot("training_curves")(spec, frame, tmp_path, tmp_path / "curves")
     assert sorted(p.suffix for p in written) == [".pdf", ".png"]
     with Image.open(tmp_path / "curves.png") as im:

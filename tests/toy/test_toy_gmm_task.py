@@ -9,7 +9,7 @@ from repro.tasks import gmm_modes
 
 
 def cfg(method, **kw):
-    base = {"method": method, "recipe": {"family": method}, "seed": 3, "steps": 12, "batch_size": 32,
+    base = {"method": method, "recipe": {"family": method}, "seed": 3, "steps": 12, "curve_every": 6, "batch_size": 32,
             "eval_samples": 3000, "saved_samples": 500, "plot_samples": 300,
             "model": {"hidden": 16, "z_dim": 4}, "data": {"n_per_side": 5, "spacing": 2.0, "std": 0.05}}
     base.update(kw)
@@ -84,7 +84,7 @@ def test_one_diverging_seed_leaves_the_others_of_its_group(tmp_path, monkeypatch
 def _group(tmp, interrupt_at=None, seeds=(0, 1, 2)):
     """A group of three GAN seeds; ``interrupt_at``: the seed whose first checkpoint ends the process
     (seeds checkpoint in order, so 2 = after every seed's checkpoint, 0 = after seed 0's only)."""
-    cfgs = [cfg("gan", seed=s, steps=12, curve_points=3) for s in seeds]
+    cfgs = [cfg("gan", seed=s, steps=12, curve_every=4) for s in seeds]
     ctxs = [(InterruptingContext if s == interrupt_at else RunContext)(tmp / str(s), checkpoint_every=5) for s in seeds]
     return gmm_modes.run_group(cfgs, ctxs)
 
@@ -118,112 +118,21 @@ def test_group_killed_between_seed_checkpoints_resumes_each_seed(tmp_path):
     assert not any("resumed" in n for n in resumed[1]["notes"])
 
 
-class InterruptingAt(RunContext):
-    """Stops the run after its checkpoint at ``step`` (a kill)."""
-
-    def __init__(self, *args, step, **kw):
-        super().__init__(*args, **kw)
-        self.kill_step = step
-
-    def save_checkpoint(self, state):
-        super().save_checkpoint(state)
-        if state["step"] == self.kill_step:
-            raise Interrupted
+def test_a_budget_on_the_curve_is_the_run_of_that_many_steps(tmp_path):
+    """Constant learning rate, no run-time decision: the 40-step run's curve point at step 20 is the
+    20-step run's final evaluation (same weights, same evaluation draws), bitwise on one machine."""
+    long = gmm_modes.run(cfg("gan", steps=40, curve_every=5), RunContext(tmp_path / "long"))
+    short = gmm_modes.run(cfg("gan", steps=20, curve_every=5), RunContext(tmp_path / "short"))
+    assert [p["step"] for p in long["curve"]] == list(range(5, 45, 5))
+    assert long["curve"][-1] == {"step": 40, **long["metrics"]}
+    assert next(p for p in long["curve"] if p["step"] == 20) == {"step": 20, **short["metrics"]}
+    assert long["curve"][:4] == short["curve"]
 
 
-DECAY = {"at": 0.9, "factor": 0.1}
-
-
-def test_converge_doubles_a_moving_run_into_the_plain_run_of_its_final_length(tmp_path):
-    """KL moves at every evaluation, so tolerance 0 always extends: 10 -> 20 -> 40 steps (the cap,
-    4 × 10), decided at steps 9 and 18. Constant lr until 36, decay to 40: the plain 40-step run."""
-    moving = cfg("gan", steps=10, curve_points=2, lr_decay=DECAY,
-                 converge={"metric": "kl", "window": 0.5, "tolerance": 0.0, "max_factor": 4})
-    out = gmm_modes.run(moving, RunContext(tmp_path / "converge"))
-    plain = gmm_modes.run(cfg("gan", steps=40, curve_points=8, lr_decay=DECAY), RunContext(tmp_path / "plain"))
-    assert out["steps"] == 40
-    assert out["metrics"] == pytest.approx(plain["metrics"], rel=1e-6, abs=1e-9)
-    assert [p["step"] for p in out["curve"]] == [5, 9, 10, 15, 18, 20, 25, 30, 35, 40]
-    note = next(n for n in out["notes"] if n.startswith("trained until converged"))
-    assert "at step 9;" in note and "at step 18;" in note  # at the cap the test is made for the notes only:
-    assert note.endswith("after the decay at step 40 -> 40 steps (the cap; still moving)")
-
-
-def test_converge_keeps_the_base_length_when_the_curve_is_flat(tmp_path):
-    flat = cfg("gan", steps=10, curve_points=2, lr_decay=DECAY, converge={"metric": "modes", "tolerance": 25})
-    out = gmm_modes.run(flat, RunContext(tmp_path / "flat"))
-    plain = gmm_modes.run(cfg("gan", steps=10, curve_points=2, lr_decay=DECAY), RunContext(tmp_path / "plain"))
-    assert out["steps"] == 10 and out["metrics"] == plain["metrics"]
-    assert any(n.endswith("at step 9; +0.0 after the decay at step 10 -> 10 steps") for n in out["notes"])
-
-
-def scripted_change(moving_at: set[int]):
-    """A stand-in for the rule's statistic: +5 where the curves end at a step in ``moving_at`` (moving),
-    else 0 (settled); a function of the curves alone, so a resumed run sees the same values."""
-    def change(curves, metric, window):
-        return 5.0 if curves and curves[0][-1]["step"] in moving_at else 0.0
-    return change
-
-
-def test_converge_goes_back_before_the_decay_when_the_decay_moved_the_metric(tmp_path, monkeypatch):
-    """Settled at step 18 (before the decay), moving after it at step 20: training returns to step 18 and
-    runs at constant lr to 40 (decay from 36): the plain 40-step run, curve and all."""
-    monkeypatch.setattr(gmm_modes, "mean_late_change", scripted_change({20}))
-    c = cfg("gan", steps=20, curve_points=4, lr_decay=DECAY, converge={"metric": "modes", "max_factor": 4})
-    out = gmm_modes.run(c, RunContext(tmp_path / "converge"))
-    plain = gmm_modes.run(cfg("gan", steps=40, curve_points=8, lr_decay=DECAY), RunContext(tmp_path / "plain"))
-    assert out["steps"] == 40
-    assert out["metrics"] == pytest.approx(plain["metrics"], rel=1e-6, abs=1e-9)
-    assert [p["step"] for p in out["curve"]] == [5, 10, 15, 18, 20, 25, 30, 35, 36, 40]
-    a = torch.load(tmp_path / "converge" / "samples.pt")["samples"]
-    b = torch.load(tmp_path / "plain" / "samples.pt")["samples"]
-    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)  # float32 samples of the same weights
-    note = next(n for n in out["notes"] if n.startswith("trained until converged"))
-    assert note.endswith("+0.0 at step 18; +5.0 after the decay at step 20; +0.0 at step 36; "
-                         "+0.0 after the decay at step 40 -> 40 steps")
-
-
-def test_converge_resumes_inside_the_decay_to_the_same_record(tmp_path, monkeypatch):
-    """Killed at step 19, inside the decay, whose way back (step 18) the checkpoint keeps."""
-    monkeypatch.setattr(gmm_modes, "mean_late_change", scripted_change({20}))
-    c = lambda s: cfg("gan", seed=s, steps=20, curve_points=4, lr_decay=DECAY, converge={"metric": "modes"})
-    for w, r in whole_and_resumed(tmp_path, c, every=19, kill_step=19):
-        assert r["steps"] == w["steps"] == 40
-        assert r["metrics"] == w["metrics"] and r["curve"] == w["curve"]
-        assert any("resumed from checkpoint at step 19" in n for n in r["notes"])
-
-
-def whole_and_resumed(tmp_path, make_cfg, every: int, kill_step: int) -> list[tuple[dict, dict]]:
-    """Two seeds trained as one group uninterrupted, and again killed after the checkpoint at ``kill_step``
-    (seed 1's write; seed 0's is done) and resumed: [(whole, resumed)] per seed."""
-    cfgs = [make_cfg(0), make_cfg(1)]
-    whole = gmm_modes.run_group(cfgs, [RunContext(tmp_path / "whole" / str(s)) for s in (0, 1)])
-    with pytest.raises(Interrupted):
-        gmm_modes.run_group(cfgs, [RunContext(tmp_path / "cut" / "0", checkpoint_every=every),
-                                   InterruptingAt(tmp_path / "cut" / "1", checkpoint_every=every, step=kill_step)])
-    resumed = gmm_modes.run_group(cfgs, [RunContext(tmp_path / "cut" / str(s), checkpoint_every=every) for s in (0, 1)])
-    return list(zip(whole, resumed))
-
-
-def test_converge_resumes_after_a_kill_past_an_extension(tmp_path):
-    """Killed at step 15, after the length doubled at step 9: the resumed group goes on to 40 steps too."""
-    c = lambda s: cfg("gan", seed=s, steps=10, curve_points=2, lr_decay=DECAY,
-                      converge={"metric": "kl", "window": 0.5, "tolerance": 0.0, "max_factor": 4})
-    for w, r in whole_and_resumed(tmp_path, c, every=5, kill_step=15):
-        assert r["steps"] == w["steps"] == 40
-        assert r["metrics"] == w["metrics"] and r["curve"] == w["curve"]
-        assert any("resumed from checkpoint at step 15" in n for n in r["notes"])
-
-
-def test_converge_rule_is_checked():
-    assert gmm_modes.converge_rule({}) is None
-    assert gmm_modes.converge_rule({"converge": {"metric": "modes"}}) == {
-        "metric": "modes", "window": 0.2, "tolerance": 1.0, "max_factor": 4}
-    with pytest.raises(ValueError, match="converge.metric must be one of"):
-        gmm_modes.converge_rule({"converge": {"metric": "fid"}})
-    with pytest.raises(ValueError, match="0 < window < 1"):
-        gmm_modes.converge_rule({"converge": {"metric": "kl", "window": 1.5}})
-    assert gmm_modes.decision_step(80000, DECAY) == 72000 and gmm_modes.decision_step(80, None) == 80
+@pytest.mark.parametrize("key", ["converge", "lr_decay"])
+def test_run_time_decisions_are_refused(tmp_path, key):
+    with pytest.raises(ValueError, match=f"'{key}' is not supported: every run trains exactly 'steps' steps"):
+        gmm_modes.run(cfg("gan", **{key: {"metric": "modes"}}), RunContext(tmp_path))
 
 
 def test_std_axis_sets_data_and_likelihood_and_steps_by_std():
@@ -233,7 +142,6 @@ def test_std_axis_sets_data_and_likelihood_and_steps_by_std():
     assert gmm_modes.training_steps({"steps": 7}, 0.1) == 7
     with pytest.raises(ValueError, match="no entry for std 0.05"):
         gmm_modes.training_steps({"steps": {0.2: 20}}, 0.05)
-    assert [gmm_modes.lr_scale(s, 10, {"at": 0.9, "factor": 0.1}) for s in (1, 9, 10)] == [1.0, 1.0, 0.1]
 
 
 def test_bad_config_messages(tmp_path):

@@ -16,7 +16,7 @@ def cfg(seed, method="vae", **kw):
     base = {"job": "toy-group", "task": "gmm_modes", "method": method, "recipe": {"family": method},
             "dataset": "gmm-grid", "scale": "smoke", "axes": {"std": 0.2}, "std": 0.2, "seed": seed,
             "steps": 25, "batch_size": 32, "eval_samples": 2000, "saved_samples": 100, "plot_samples": 100,
-            "curve_points": 5, "checkpoint_every": 10, "batch_seeds": True,
+            "curve_every": 5, "checkpoint_every": 10, "batch_seeds": True,
             "model": {"hidden": 16, "z_dim": 4}, "data": {"n_per_side": 5, "spacing": 2.0}}
     base.update(kw)
     return base
@@ -50,36 +50,17 @@ def test_units_start_longest_first_by_their_cost():
     assert [u[0]["method"] for u in longest_first(seed_groups(plain))] == ["b", "a"]
 
 
-def test_units_are_weighed_by_the_length_their_records_trained_for(tmp_path):
-    """sig-table1 at std 0.2, costs in ms per seed-step: by cost alone the GAN (0.59) goes fourth, after
-    VEEGAN and VAE; its cell trained 8× its base 40k steps (320k), the Unrolled GAN's 4× (160k), so
-    with the recorded lengths the GAN is second (0.59 · 320k against VEEGAN's 1.37 · 40k)."""
-    costs = {"gan": 0.59, "vae": 1.03, "veegan": 1.37, "unrolled-gan": 1.66, "sig": 0.27}
-    runs = [cfg(s, method=m, cost=c, steps={0.2: 40000, 0.1: 80000}) for m, c in costs.items() for s in range(5)]
-    grown = {"gan": 320000, "unrolled-gan": 160000}
-    results = tmp_path / "results"
-    for c in runs:  # records as the worker writes them, at the length each cell's rule ended at
-        key = run_key(c)
-        store.write_json_atomic(store.record_path(results, "toy-group", key),
-                                {"key": key, "job": "toy-group", "status": "ok", "config": c,
-                                 "steps": grown.get(c["method"], 40000)})
-    lengths = store.recorded_lengths([results, tmp_path / "absent"], "toy-group")
-    assert len(lengths) == 25 and lengths[run_key(runs[0])] == 320000
-    assert expected_cost(runs[0], lengths) == pytest.approx(0.59 * 320000)
-    assert expected_cost(runs[5]) == pytest.approx(1.03 * 40000)  # no record: the base steps of its std
-    assert expected_cost(dict(runs[5], axes={"std": 0.1}, std=0.1)) == pytest.approx(1.03 * 80000)
-    assert [u[0]["method"] for u in longest_first(seed_groups(runs))] == ["unrolled-gan", "veegan", "vae", "gan", "sig"]
-    order = longest_first(seed_groups(runs), lengths)
-    assert [u[0]["method"] for u in order] == ["unrolled-gan", "gan", "veegan", "vae", "sig"]
-    # a record in the first folder wins over one of the same run in a later folder (results/ over reference/)
-    other = tmp_path / "reference"
-    key = run_key(runs[0])
-    store.write_json_atomic(store.record_path(other, "toy-group", key),
-                            {"key": key, "job": "toy-group", "status": "ok", "config": runs[0], "steps": 40000})
-    (store.run_dir(other, "toy-group", "corrupt") / store.RECORD).parent.mkdir(parents=True)
-    (store.run_dir(other, "toy-group", "corrupt") / store.RECORD).write_text("{not json")
-    assert store.recorded_lengths([results, other], "toy-group")[key] == 320000
-    assert store.recorded_lengths([other], "toy-group") == {key: 40000}
+def test_units_are_weighed_by_cost_times_the_steps_of_their_std():
+    """sig-table1's steps per std (40k at 0.2, 80k at 0.1): a unit's weight is its cost × the steps the spec
+    gives its std, so the VAE at std 0.1 (1.03 · 80k) goes before the Unrolled GAN at std 0.2 (1.66 · 40k)."""
+    costs = {"vae": 1.03, "unrolled-gan": 1.66}
+    steps = {0.2: 40000, 0.1: 80000}
+    runs = [cfg(s, method=m, cost=c, steps=steps, axes={"std": std}, std=std)
+            for m, c in costs.items() for std in (0.2, 0.1) for s in range(5)]
+    assert expected_cost(runs[0]) == pytest.approx(1.03 * 40000)
+    assert expected_cost(runs[5]) == pytest.approx(1.03 * 80000)
+    order = [(u[0]["method"], u[0]["std"]) for u in longest_first(seed_groups(runs))]
+    assert order == [("unrolled-gan", 0.1), ("vae", 0.1), ("unrolled-gan", 0.2), ("vae", 0.2)]
 
 
 def test_group_writes_one_record_per_seed_and_skips_done_ones(tmp_path):

@@ -17,7 +17,7 @@ PARAMS = {
     "gan-minimax": {"z_dim": 4, "hidden": 16, "lr_g": 1e-3, "lr_d": 1e-4, "betas": [0.5, 0.999],
                     "generator_loss": "minimax"},
     "unrolled-gan": {"z_dim": 4, "hidden": 16, "lr_g": 1e-3, "lr_d": 1e-4, "betas": [0.5, 0.999], "unroll_steps": 3},
-    "veegan": {"z_dim": 4, "hidden": 16, "lr_g": 1e-3, "lr_d": 1e-4, "betas": [0.5, 0.999]},
+    "veegan": {"z_dim": 4, "hidden": 16, "lr_g": 1e-3, "lr_d": 1e-3, "betas": [0.5, 0.999]},
     "vae": {"z_dim": 4, "hidden": 16, "lr": 1e-3},
     "sig": {"z_dim": 4, "hidden": 16, "lr": 1e-3, "m": 24},
 }

@@ -101,9 +101,9 @@ def test_scores_within_one_standard_error_tie_and_the_first_listed_leads():
 def test_claims_per_std(spec, results):
     lines = footer(spec, table_summary(spec, results), "paper")
     sig = next(line for line in lines if "SIG captures all 25 modes" in line)
-    assert "holds at std 0.1 (25.0)" in sig and "not at 0.2 (0.0)" in sig
+    assert "std 0.2: fails (at the end, 0.0); std 0.1: holds (at the end, 25.0)" in sig  # no curves: the end only
     vae = next(line for line in lines if "VAE captures all 25 modes" in line)
-    assert "holds at std 0.2 (25.0)" in vae and "not at 0.1 (24.0)" in vae
+    assert "std 0.2: holds (at the end, 25.0); std 0.1: fails (at the end, 24.0)" in vae
 
 
 def test_table_leads_with_the_leading_std(spec, results):
@@ -137,16 +137,57 @@ def test_ledger_claims_test_the_leading_std(tmp_path, spec):
     assert any("0.1" in e for e in verdict.evidence)
 
 
-def test_a_method_the_scale_does_not_run_gets_no_row(spec, tmp_path):
-    """veegan-z2 runs at scale paper only: the cpu table has no empty row for it, the paper table has one."""
-    for scale in ("cpu", "paper"):
-        for run in expand(spec, scale, seeds=1):
-            write(tmp_path, run, {"modes": 25.0, "hq": 0.9, "kl": 0.1})
+def test_each_run_appears_once_in_the_table_file(spec, tmp_path):
+    """Records of the cpu scale only: one section, the cpu one, with the five methods; the paper scale's
+    section appears once its own runs have records, each run counted in its own scale only."""
+    for run in expand(spec, "cpu", seeds=2):
+        write(tmp_path, run, {"modes": 25.0, "hq": 0.9, "kl": 0.1})
     text = render_markdown(spec, tmp_path)
-    paper_part, cpu_part = text.split("## Scale `cpu`")
-    rows = lambda part: {line.split("|")[1].strip() for line in part.splitlines() if line.startswith("| ")}
-    assert "veegan-z2" in rows(paper_part) and "veegan-z2" not in rows(cpu_part)
-    assert {"gan", "vae", "veegan", "unrolled-gan", "sig"} <= rows(cpu_part)
+    assert text.count("## Scale `cpu`") == 1 and "## Scale `paper`" not in text
+    rows = lambda part: [line.split("|")[1].strip() for line in part.splitlines() if line.startswith("| ")][1:]
+    assert rows(text.split("## Scale `cpu`")[1]) == ["gan", "vae", "veegan", "unrolled-gan", "sig"]
+    for run in expand(spec, "paper", seeds=1):
+        write(tmp_path, run, {"modes": 24.0, "hq": 0.8, "kl": 0.2})
+    summary = table_summary(spec, tmp_path)
+    assert dict(summary.groupby("scale")["n"].sum()) == {"cpu": 10, "paper": 15}
+
+
+def _curve(values: dict[int, float]) -> list[dict]:
+    return [{"step": step, "modes": v, "hq": 0.5, "kl": 1.0} for step, v in sorted(values.items())]
+
+
+def test_claims_are_read_at_every_budget_of_the_curves(spec, tmp_path):
+    """cpu scale, three seeds per method, curves at 10k, 20k, 30k and 40k steps. The GAN's mean modes:
+    2, 5, 13, 20 (seeds 1/2/3, 4/5/6, 12/13/14, 19/20/21): "GAN captures far fewer" (mean ≤ 12.5) holds at 10k
+    and 20k and fails from 30k. SIG: 20, 25, 25, 25 with all others at 22: "SIG captures all 25 modes"
+    (≥ 24.5) fails at 10k and holds from 20k; HQ of SIG 0.5 like every method: best (ties count) throughout."""
+    gan = {10000: 2.0, 20000: 5.0, 30000: 13.0, 40000: 20.0}
+    sig = {10000: 20.0, 20000: 25.0, 30000: 25.0, 40000: 25.0}
+    for run in expand(spec, "cpu", seeds=3):
+        shift = run.seed - 1.0 if run.method == "gan" else 0.0
+        values = {s: v + shift for s, v in (gan if run.method == "gan" else sig if run.method == "sig"
+                                              else dict.fromkeys(gan, 22.0)).items()}
+        curve = _curve(values)
+        write(tmp_path, run, {k: curve[-1][k] for k in ("modes", "hq", "kl")}, curve)
+    lines = footer(spec, table_summary(spec, tmp_path), "cpu")
+    line = lambda text: next(x for x in lines if text in x)
+    assert line("GAN captures far fewer").endswith("std 0.2: holds from 10k to 20k steps; fails from 30k (at the end, 20.0).")
+    assert line("SIG captures all 25 modes").endswith("std 0.2: fails at 10k steps; holds from 20k (at the end, 25.0).")
+    assert line("highest proportion of high-quality").endswith("std 0.2: holds from 10k to 40k steps (at the end, 0.50).")
+
+
+def test_the_table_file_shows_the_25k_reading_beside_the_end(spec, tmp_path):
+    """A record whose curve has step 25,000 gets a second table of the same runs read there, by hand:
+    GAN seeds with 3 and 5 modes at 25k (mean 4.0 ± 1.4) and 20 and 24 at the end (22.0 ± 2.8)."""
+    for run in expand(spec, "cpu", seeds=2):
+        at25, end = ((3.0, 20.0), (5.0, 24.0))[run.seed] if run.method == "gan" else (25.0, 25.0)
+        curve = _curve({25000: at25, 40000: end})
+        write(tmp_path, run, {k: curve[-1][k] for k in ("modes", "hq", "kl")}, curve)
+    text = render_markdown(spec, tmp_path)
+    end, at25 = text.split("## Scale `cpu` at 25k steps")
+    gan_row = lambda part: next(x for x in part.splitlines() if x.startswith("| gan "))
+    assert "| 22.0 ± 2.8 " in gan_row(end) and "| 4.0 ± 1.4 " in gan_row(at25)
+    assert "read at step 25,000 of their recorded curves (Metz et al.'s 2-D mixture notebook trains 25,000" in at25
 
 
 def test_late_change_reads_the_curve_point_nearest_the_window():
@@ -202,9 +243,10 @@ def test_convergence_rule_is_validated(tmp_path, spec):
 def test_footer_names_the_stds_a_scale_has_not_run_yet(tmp_path, spec):
     """Paper-scale records at std 0.2 and 0.1 only: 0.05 is the paper scale's own and not run yet; the
     cpu scale's footer sends the other stds to the paper scale."""
-    for run in expand(spec, "paper", seeds=1):
-        if run.config["std"] != 0.05:
-            write(tmp_path, run, {"modes": 25.0, "hq": 0.5, "kl": 1.0})
+    for scale in ("paper", "cpu"):
+        for run in expand(spec, scale, seeds=1):
+            if run.config["std"] != 0.05:
+                write(tmp_path, run, {"modes": 25.0, "hq": 0.5, "kl": 1.0})
     summary = table_summary(spec, tmp_path)
     assert "std 0.05: not run yet (`repro run sig-table1 --scale paper --axis std=0.05`)." in footer(spec, summary, "paper")
     assert not any(x.startswith("std") and "no runs" in x for x in footer(spec, summary, "paper"))

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import build_toy_model
+from .veegan import reconstruction_loss
 
 _NETS = {  # family -> sub-networks (attribute names of the one-seed model), optimiser -> nets it steps
     "gan": (("generator", "discriminator"), {"opt_g": ("generator",), "opt_d": ("discriminator",)}),
@@ -246,23 +247,24 @@ def _unrolled_generator_loss(G, D, m, v, step_sizes, corrections, x, z, b1: floa
     return g_loss, d_loss, own
 
 
-def _veegan_step(G, R, D, m, v, step_sizes, corrections, x, z, b1: float, b2: float, eps: float):
-    """One VEEGAN step as one region (Srivastava et al. 2017, Alg. 1), as :func:`_gan_step`: D tells
-    (z, G(z)) from (F(x), x) (F = the reconstructor) and takes its Adam step (gradient written out);
-    then G and F descend E D(z, G(z)) + E ||z - F(G(z))||² against the updated D, D's part written
-    out through ``surrogate``. Returns (generator loss, surrogate, reconstruction term, D's loss,
-    (D's new weights, m, v) detached)."""
+def _veegan_step(G, R, D, m, v, step_sizes, corrections, x, z, eps_rec, b1: float, b2: float, eps: float):
+    """One VEEGAN step as one region (Srivastava et al. 2017, Alg. 1; repro.core.toy.veegan), as
+    :func:`_gan_step`: D tells (z, G(z)) from (z_g, x), z_g = F(x) + ``eps_rec`` ~ N(F(x), I) sampled
+    (F = the reconstructor), and takes its Adam step (gradient written out); G and F descend
+    E D(z, G(z)) + E ½||z - F(G(z))||² at the same, pre-step D (Alg. 1: every gradient at the current
+    weights), D's part written out through ``surrogate``. Returns (generator loss, surrogate,
+    reconstruction term, D's loss, (D's new weights, m, v) detached)."""
     n, z_dim = x.shape[1], z.shape[2]
     fake = mlp(G, z)
     with torch.no_grad():
-        z_rec = mlp(R, x)
+        z_data = mlp(R, x) + eps_rec
     generated = torch.cat([z, fake.detach()], 2)
-    grads, d_loss = discriminator_gradients(D, torch.cat([generated, torch.cat([z_rec, x], 2)], 1), n)
+    grads, d_loss = discriminator_gradients(D, torch.cat([generated, torch.cat([z_data, x], 2)], 1), n)
     own = _detached(_adam_update(D, grads, m, v, step_sizes[0], corrections[0], b1, b2, eps))
-    w1, b1_, w2, b2_ = own[0]
+    w1, b1_, w2, b2_ = D
     h = torch.relu(linear(generated, w1, b1_))
     adv = linear(h, w2, b2_).mean(dim=(1, 2))
-    rec = (z - mlp(R, fake)).pow(2).sum(2).mean(1)
+    rec = reconstruction_loss(z, mlp(R, fake)).mean(1)
     d_fake = _input_gradient(w1[:, z_dim:], w2, h, 1.0 / n)  # only G(z)'s columns of D's input
     return adv + rec, (fake * d_fake).sum(dim=(1, 2)) + rec, rec, d_loss, own
 
@@ -430,12 +432,14 @@ class StackedToy(nn.Module):
         self.opts["opt_g"].step()
 
     def _train_veegan(self, x, rngs):
-        """D's step, then G's and F's against the updated D, in one region (:func:`_veegan_step`)."""
+        """D's, G's and F's steps from the same weights (Alg. 1), in one region (:func:`_veegan_step`); each
+        seed's generator draws the latent noise z, then the reconstructor's noise (the one-seed model's order)."""
         m, v, step_sizes, corrections, hyper = self._discriminator_adam(1)
+        z = self.noise(x.shape[1], rngs)
         g_loss, surrogate, rec, d_loss, own = self._call(
             _veegan_step, self.nets["generator"], self.nets["reconstructor"],
             [p.detach() for p in self.nets["discriminator"]], m, v, step_sizes, corrections,
-            x, self.noise(x.shape[1], rngs), *hyper)
+            x, z, self.noise(x.shape[1], rngs), *hyper)
         self._generator_step(surrogate, own)
         return {"loss": g_loss.detach(), "d_loss": d_loss.detach(), "rec": rec.detach()}
 
