@@ -120,7 +120,8 @@ def cmd_run(args) -> int:
             print(f"\n  {outcome.status}: {outcome.cfg['method']} · {outcome.cfg['dataset']} · seed "
                   f"{outcome.cfg['seed']}: {outcome.error}", file=sys.stderr)
 
-    outcomes = launch([r.config for r in todo], args.results, executor=args.executor, workers=args.workers,
+    configs = [dict(r.config, compile=False) if args.eager else r.config for r in todo]
+    outcomes = launch(configs, args.results, executor=args.executor, workers=args.workers,
                       slurm=slurm, wait=args.wait or args.executor != "slurm", device=args.device, force=args.force,
                       **local)
     folders = {r.key: store.run_dir(args.results, spec.id, r.key) for r in todo}
@@ -216,7 +217,7 @@ def cmd_tables(args) -> int:
 # Subcommand groups contributed by other packages: command word -> module with add_parser(subparsers).
 # Only the one a command line asks for is imported (they pull in torch), so `repro list` stays fast.
 EXTENSIONS = {"data": "repro.data.cli", "metrics": "repro.metrics.cli", "report": "repro.report", "plan": "repro.plan",
-              "preflight": "repro.preflight", "claims": "repro.claims", "reference": "repro.claims"}
+              "preflight": "repro.preflight", "claims": "repro.claims", "reference": "repro.report"}
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -247,6 +248,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu", help="torch device for training, e.g. cuda or cuda:1")
     s.add_argument("--dry-run", action="store_true", help="list the runs and what would happen, run nothing")
     s.add_argument("--force", action="store_true", help="rerun completed runs too (old records are kept aside)")
+    s.add_argument("--eager", action="store_true", help="train without torch.compile where the spec compiles: the same "
+                   "runs to float rounding (a second numerics path, to check that verdicts do not hang on rounding)")
     g = s.add_argument_group("slurm (defaults from ~/.config/repro/slurm.yaml)")
     g.add_argument("--partition")
     g.add_argument("--time-min", type=int)

@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
 # Refresh the committed reference results (reference/) from results folders: copies record.json files only,
 # rebuilds reference/report (Markdown + PNG figures) and reference/PROVENANCE.md, prints the folder's size.
-# Usage: scripts/collect-reference.sh [RESULTS_DIR ...]   (default: this checkout's results/ and the helpers')
+# Usage: scripts/collect-reference.sh [RESULTS_DIR ...]   (default: this checkout's results/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "$#" -eq 0 ]; then
-    set -- results
-    for d in /work/wt14/results /work/wt15/results /work/wt16/results /work/wt17/results; do
-        [ -d "$d" ] && set -- "$@" "$d"
-    done
-fi
+[ "$#" -gt 0 ] || set -- results
 existing=()
 for d in "$@"; do
     if [ -d "$d" ]; then existing+=("$d"); else echo "collect-reference: skipping $d (no such folder)" >&2; fi

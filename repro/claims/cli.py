@@ -1,6 +1,7 @@
-"""``repro claims [PAPER|JOB|CLAIM ...]`` and ``repro reference collect SRC ...`` (registered by repro.cli)."""
+"""``repro claims [PAPER|JOB|CLAIM ...] [--brief|--json|--check]`` (registered by repro.cli)."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def _select(claims, specs, words: list[str]):
                 job = find_job(word).id
             except SpecError:
                 job = None
-            hits = [c for c in claims if c.job == job]
+            hits = [c for c in claims if job and c.job == job]
         if not hits:
             raise ValueError(f"no claim for '{word}': name a paper (000, 001, 002, 003, 004), a job or a claim id "
                              "(`repro claims` lists them all)")
@@ -34,7 +35,7 @@ def _select(claims, specs, words: list[str]):
 def cmd_claims(args) -> int:
     from . import verdict_sources
     from .ledger import ClaimError, check_against_specs, load_claims, specs_by_id
-    from .render import render_text
+    from .render import HOW_TO_READ, render_text
 
     try:
         claims = load_claims(args.claims_dir)
@@ -51,21 +52,20 @@ def cmd_claims(args) -> int:
         print(f"claims: {len(claims)} claims in {len({c.paper for c in claims})} files, every job, metric and cell found")
         return 0
     chosen = _select(claims, specs, args.which)
-    sources = verdict_sources(args.results, None if not args.no_reference else False, chosen, specs, _warn)
+    sources = verdict_sources(args.results, None if not args.no_reference else False, claims, specs, _warn)
+    keep = [i for i, c in enumerate(claims) if c in chosen]  # evaluated together: shared evidence spans the ledger
+    sources = [(name, [vs[i] for i in keep]) for name, vs in sources]
     if args.reference_only:
         sources = [s for s in sources if s[0] == "reference"] or sources
+    if args.json:
+        from .export import as_json
+
+        print(json.dumps(as_json(sources), indent=1, ensure_ascii=False))
+        return 0
     names = {"your results": f"your results ({args.results})", "reference": "reference (committed, reference/)"}
-    print("verdicts from: " + "; ".join(names.get(n, n) for n, _ in sources) + "\n")
+    print("verdicts from: " + "; ".join(names.get(n, n) for n, _ in sources))
+    print(HOW_TO_READ + "\n")
     print(render_text(sources, brief=args.brief), end="")
-    return 0
-
-
-def cmd_collect(args) -> int:
-    from .reference import collect
-
-    n, size = collect(args.sources, args.dest, clean=args.clean)
-    print(f"reference: {n} records copied into {args.dest or 'reference'}/results; report and PROVENANCE.md "
-          f"rebuilt; folder size {size / 1024:.0f} KiB")
     return 0
 
 
@@ -75,14 +75,7 @@ def add_parser(subparsers) -> None:
     s.add_argument("--no-reference", action="store_true", help="ignore the committed reference results")
     s.add_argument("--reference-only", action="store_true", help="only the committed reference results")
     s.add_argument("--check", action="store_true", help="validate the ledger against the specs and stop")
-    s.add_argument("--brief", action="store_true", help="one line per claim: verdict, id, quote")
+    s.add_argument("--brief", action="store_true", help="one line per claim: verdict, p, n, id, quote")
+    s.add_argument("--json", action="store_true", help="the verdicts as JSON (schema: docs/claims.md)")
     s.add_argument("--claims-dir", type=Path, default=None, help="ledger folder (default: $REPRO_CLAIMS or <project>/claims)")
     s.set_defaults(func=cmd_claims)
-
-    s = subparsers.add_parser("reference", help="maintain the committed reference results (reference/)")
-    sub = s.add_subparsers(dest="reference_command", required=True, metavar="ACTION")
-    c = sub.add_parser("collect", help="copy record.json files from results folders, rebuild the reference report")
-    c.add_argument("sources", nargs="+", type=Path, help="results folders (e.g. results /work/wt14/results)")
-    c.add_argument("--dest", type=Path, default=None, help="reference folder (default: $REPRO_REFERENCE or <project>/reference)")
-    c.add_argument("--clean", action="store_true", help="drop the records already in the reference folder first")
-    c.set_defaults(func=cmd_collect)

@@ -13,6 +13,10 @@ One file per paper::
         rule: {kind: at_least, value: 25, every_run: true}
         scale: cpu                         # smallest scale whose records may decide it (default cpu)
         note: "..."                        # optional: a disagreement and its evidence, printed with the verdict
+        contradiction: "..."               # optional: where the document contradicts itself (its own note)
+
+A statement no job can test: ``rule: {kind: untested, reason: no-data|needs-gpu|by-eye|no-job, why: "..."}``
+(``job`` optional). ``{kind: by_eye, reason: "..."}`` is the older spelling of reason by-eye.
 
 A cell names values of the job's dimensions (method, dataset, grid axes). A dimension left out takes the
 grid's only value, else its first one (the convention of the spec's ``paper_values``); axes in the table's
@@ -42,21 +46,28 @@ RULES = {
     "at_least": ((1, None), False),
     "at_most": ((1, None), False),
     "label": ((1, None), False),
+    "ks_test": ((1, None), False),
+    "untested": ((0, None), False),
     "by_eye": ((0, None), False),
 }
+UNTESTED_REASONS = ("no-data", "needs-gpu", "by-eye", "no-job")  # declared by an `untested` rule
 RULE_KEYS = {
     "within_error": {"k", "tol", "min_n", "value"},
     "near": {"point", "tol"},
-    "less_than": {"k", "min_n"},
-    "greater_than": {"k", "min_n"},
-    "ordering": {"k", "min_n", "direction"},
-    "best_of": {"k", "min_n", "direction"},
-    "at_least": {"value", "every_run", "k", "min_n"},
-    "at_most": {"value", "every_run", "k", "min_n"},
+    "less_than": set(),
+    "greater_than": set(),
+    "ordering": {"direction"},
+    "best_of": {"direction"},
+    "at_least": {"value", "every_run"},
+    "at_most": {"value", "every_run"},
     "label": {"threshold", "below", "above", "expect"},
+    "ks_test": {"samples"},
+    "untested": {"reason", "why"},
     "by_eye": {"reason", "figure"},
 }
-CLAIM_KEYS = {"id", "quote", "where", "job", "metric", "metrics", "cells", "rule", "scale", "note", "kind"}
+NO_METRIC = ("untested", "by_eye")  # kinds that read no records
+CLAIM_KEYS = {"id", "quote", "where", "job", "metric", "metrics", "cells", "rule", "scale", "note", "kind",
+              "contradiction"}
 
 
 class ClaimError(ValueError):
@@ -69,12 +80,13 @@ class Claim:
     paper: str
     quote: str
     where: str
-    job: str
+    job: str | None
     metrics: list[str]
     cells: list[dict]
     rule: dict
     scale: str = "cpu"
     note: str | None = None
+    contradiction: str | None = None
     source: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -91,6 +103,11 @@ class Claim:
     def metric(self) -> str | None:
         return self.metrics[0] if self.metrics else None
 
+    @property
+    def declared_untested(self) -> str | None:
+        """The reason of an ``untested`` (or ``by_eye``) rule, else None."""
+        return {"untested": self.rule.get("reason"), "by_eye": "by-eye"}.get(self.kind)
+
 
 def _fail(where: str, cid: str, fld: str, what: str) -> ClaimError:
     return ClaimError(f"{where}: claim '{cid}': field '{fld}': {what}")
@@ -101,13 +118,14 @@ def parse_claim(raw: dict, paper: str, where: str, source: Path | None = None) -
     cid = str(raw.get("id") or "?") if isinstance(raw, dict) else "?"
     if not isinstance(raw, dict):
         raise _fail(where, cid, "claims", f"expected a mapping, got {type(raw).__name__}")
-    for key in ("id", "quote", "where", "job", "rule"):
+    rule = raw.get("rule")
+    no_job = isinstance(rule, dict) and rule.get("kind") == "untested"
+    for key in ("id", "quote", "where", "rule") + (() if no_job else ("job",)):
         if not raw.get(key):
             raise _fail(where, cid, key, "missing")
     unknown = set(raw) - CLAIM_KEYS
     if unknown:
         raise _fail(where, cid, sorted(unknown)[0], f"unknown field; allowed: {', '.join(sorted(CLAIM_KEYS))}")
-    rule = raw["rule"]
     if not isinstance(rule, dict) or rule.get("kind") not in RULES:
         raise _fail(where, cid, "rule.kind", f"must be one of {', '.join(RULES)} (got {rule!r})")
     bad = set(rule) - RULE_KEYS[rule["kind"]] - {"kind"}
@@ -115,10 +133,12 @@ def parse_claim(raw: dict, paper: str, where: str, source: Path | None = None) -
         raise _fail(where, cid, f"rule.{sorted(bad)[0]}", f"not an option of {rule['kind']}; allowed: "
                     f"{', '.join(sorted(RULE_KEYS[rule['kind']]))}")
     metrics = raw.get("metrics") or ([raw["metric"]] if raw.get("metric") else [])
-    if rule["kind"] != "by_eye" and not metrics:
+    if rule["kind"] not in NO_METRIC and not metrics:
         raise _fail(where, cid, "metric", "missing")
-    if rule["kind"] != "near" and len(metrics) > 1:
-        raise _fail(where, cid, "metrics", "only the rule 'near' takes several metrics")
+    if rule["kind"] not in ("near", "within_error") and len(metrics) > 1:
+        raise _fail(where, cid, "metrics", "only the rules near and within_error take several metrics")
+    if rule["kind"] == "within_error" and len(metrics) > 1 and "value" in rule:
+        raise _fail(where, cid, "rule.value", "one value for several metrics: leave it out (the spec's paper_values)")
     cells = raw.get("cells") or []
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
         raise _fail(where, cid, "cells", "expected a list of mappings such as {method: sig}")
@@ -139,6 +159,13 @@ def parse_claim(raw: dict, paper: str, where: str, source: Path | None = None) -
             raise _fail(where, cid, "rule.tol", "missing (the tolerance per coordinate, stated in the claim)")
     if kind in ("at_least", "at_most") and not isinstance(rule.get("value"), (int, float)):
         raise _fail(where, cid, "rule.value", "missing or not a number")
+    if kind == "ks_test" and not (isinstance(rule.get("samples"), int) and rule["samples"] > 0):
+        raise _fail(where, cid, "rule.samples", "missing or not a positive integer (the draws each KS statistic is over)")
+    if kind == "untested":
+        if rule.get("reason") not in UNTESTED_REASONS:
+            raise _fail(where, cid, "rule.reason", f"must be one of {', '.join(UNTESTED_REASONS)} (got {rule.get('reason')!r})")
+        if not str(rule.get("why") or "").strip():
+            raise _fail(where, cid, "rule.why", "missing: say in words why no job can test it")
     if kind == "label":
         for key in ("threshold", "below", "above", "expect"):
             if key not in rule:
@@ -153,9 +180,11 @@ def parse_claim(raw: dict, paper: str, where: str, source: Path | None = None) -
                 raise SpecError("null")
         except SpecError:
             raise _fail(where, cid, "rule.value", f"{rule['value']!r} is not 'mean' or 'mean ± std'") from None
-    return Claim(id=str(raw["id"]), paper=paper, quote=" ".join(str(raw["quote"]).split()), where=str(raw["where"]),
-                 job=str(raw["job"]), metrics=[str(m) for m in metrics], cells=[dict(c) for c in cells], rule=dict(rule),
-                 scale=scale, note=" ".join(str(raw["note"]).split()) if raw.get("note") else None, source=source)
+    text = lambda key: " ".join(str(raw[key]).split()) if raw.get(key) else None  # noqa: E731
+    return Claim(id=str(raw["id"]), paper=paper, quote=text("quote"), where=str(raw["where"]),
+                 job=str(raw["job"]) if raw.get("job") else None, metrics=[str(m) for m in metrics],
+                 cells=[dict(c) for c in cells], rule=dict(rule), scale=scale, note=text("note"),
+                 contradiction=text("contradiction"), source=source)
 
 
 def load_file(path: Path) -> list[Claim]:
@@ -200,6 +229,8 @@ def resolve_cell(spec: Spec, cell: dict) -> dict[str, str]:
 def check_claim(claim: Claim, specs: dict[str, Spec]) -> None:
     """Every job, metric and cell the claim names exists in the specs; else ClaimError naming the field."""
     where = claim.source.name if claim.source else claim.paper
+    if claim.job is None:  # an untested rule without a job
+        return
     spec = specs.get(claim.job)
     if spec is None:
         raise _fail(where, claim.id, "job", f"no job '{claim.job}' in the specs (`repro list`)")
@@ -221,10 +252,11 @@ def check_claim(claim: Claim, specs: dict[str, Spec]) -> None:
     if claim.kind == "within_error" and "value" not in claim.rule:
         from ..aggregate import paper_lookup
 
-        key = tuple(resolve_cell(spec, claim.cells[0])[d] for d in spec.cell_dims()) + (claim.metric,)
-        if parse_value(paper_lookup(spec).get(key))[0] is None:
-            raise _fail(where, claim.id, "rule.value", f"job {claim.job} has no paper value for this cell and metric; "
-                        "give one in the rule ('mean ± std')")
+        for metric in claim.metrics:
+            key = tuple(resolve_cell(spec, claim.cells[0])[d] for d in spec.cell_dims()) + (metric,)
+            if parse_value(paper_lookup(spec).get(key))[0] is None:
+                raise _fail(where, claim.id, "rule.value", f"job {claim.job} has no paper value for this cell and "
+                            f"metric {metric}; give one in the rule ('mean ± std')")
 
 
 def specs_by_id(jobs_dir: Path | None = None) -> dict[str, Spec]:

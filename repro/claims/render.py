@@ -1,4 +1,5 @@
-"""Verdicts as text (``repro claims``) and as report blocks (``repro report``, one section per paper).
+"""Verdicts as text (``repro claims``); the report's section is built from the same pieces in
+repro/report/claims.py (the report reads the claims, never the other way).
 
 ``sources`` is a list of (name, verdicts) aligned claim by claim: ("your results", ...) and/or
 ("reference", ...); with two, every claim shows both verdicts side by side.
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 import textwrap
 
-from ..report.document import Bullets, Heading, Para
+from ..curves import step_text
 from .evaluate import Verdict, summary_line
 from .ledger import Claim
+from .rules import UNTESTED, fmt, fmt_p
 
 PAPERS = {
     "000": "KernelNet: data-dependent kernels (000)",
@@ -28,12 +30,13 @@ def paper_title(key: str) -> str:
     return PAPERS.get(key, key)
 
 
-def _rule_text(claim: Claim) -> str:
+def rule_text(claim: Claim) -> str:
     r = dict(claim.rule)
     kind = r.pop("kind")
-    opts = ", ".join(f"{k} {v}" for k, v in r.items() if k not in ("reason", "figure"))
-    metric = "/".join(claim.metrics) if claim.metrics else "figure"
-    return f"{kind}{f' ({opts})' if opts else ''} on {claim.job} {metric}"
+    if claim.declared_untested:
+        return f"untested ({claim.declared_untested})" + (f" on {claim.job}" if claim.job else "")
+    opts = ", ".join(f"{k} {v}" for k, v in r.items())
+    return f"{kind}{f' ({opts})' if opts else ''} on {claim.job} {'/'.join(claim.metrics)}"
 
 
 def group_by_paper(sources: list[tuple[str, list[Verdict]]]) -> dict[str, list[int]]:
@@ -44,22 +47,86 @@ def group_by_paper(sources: list[tuple[str, list[Verdict]]]) -> dict[str, list[i
     return groups
 
 
-def _verdict(v: Verdict, bold: str = "") -> str:
-    """The verdict, with the scale that decided it: "not reproduced (cpu)"."""
-    decided = v.scale and v.status != "untested"
-    return f"{bold}{v.text}{bold}" + (f" ({v.scale})" if decided else "")
+HOW_TO_READ = ("How to read a verdict: reproduced = the claim holds at its stated significance (orderings: one-sided "
+               "Welch t-test, p < 0.05, n >= 3 runs per cell; values: within the combined error); not reproduced = "
+               "the opposite holds at that level; inconclusive = neither; untested (reason) = no test possible here.")
 
 
-def _distinct(sources, i: int) -> list[tuple[str, Verdict]]:
+def verdict_text(v: Verdict, bold: str = "") -> str:
+    """The verdict, with the scale that decided it: "not reproduced (cpu)"; untested with its reason."""
+    if v.status == UNTESTED:
+        return f"{bold}{v.text}{bold} ({v.untested_reason})"
+    return f"{bold}{v.text}{bold}" + (f" ({v.scale})" if v.scale else "")
+
+
+def steps_text(steps: list[int]) -> str:
+    """The records' training lengths: "80k steps", "80k–1.6M steps"."""
+    if not steps:
+        return ""
+    lo, hi = step_text(steps[0]), step_text(steps[-1])
+    return f"{lo} steps" if lo == hi else f"{lo}–{hi} steps"
+
+
+def n_text(v: Verdict) -> str:
+    ns = set(v.n.values())
+    return f"n = {ns.pop()} per cell" if len(ns) == 1 else "n = " + ", ".join(f"{k} {n}" for k, n in v.n.items())
+
+
+def decided_text(v: Verdict) -> str:
+    """What decided it: "p = 0.034 (Welch t = -2.25 (df 5.68)) at α 0.05; n = 5 per cell; trained 80k–1.6M steps"."""
+    o = v.outcome
+    if o is None:
+        return ""
+    parts = []
+    if o.p_value is not None:
+        parts.append(f"p = {fmt_p(o.p_value)}" + (f" ({o.statistic})" if o.statistic else "")
+                     + (f" at α {o.alpha:g}" if o.alpha else ""))
+    elif o.margin is not None:
+        parts.append(f"margin {fmt(o.margin)}")
+    parts.append(n_text(v))
+    if v.steps:
+        parts.append(f"trained {steps_text(v.steps)}")
+    return "; ".join(parts)
+
+
+def evidence_lines(v: Verdict) -> list[tuple[str, str]]:
+    """(label, text) lines of one verdict's evidence, in print order."""
+    out = [("evidence", e) for e in v.evidence]
+    if v.reason:
+        out.append(("why", v.reason))
+    if v.outcome is not None:
+        out += [("decided by", decided_text(v)), ("strength", v.strength)]
+    if v.window:
+        out.append(("by budget", v.window))
+    if v.shared_with:
+        out.append(("evidence shared with", ", ".join(v.shared_with)))
+    return out
+
+
+def distinct(sources, i: int) -> list[tuple[str, Verdict]]:
     """(" (name)", verdict) per source, or one ("", verdict) when every source has the same evidence and reason."""
     verdicts = [(name, vs[i]) for name, vs in sources]
-    if len({(tuple(v.evidence), v.reason) for _, v in verdicts}) == 1:
+    if len({tuple(evidence_lines(v)) for _, v in verdicts}) == 1:
         return [("", verdicts[0][1])]
     return [(f" ({name})", v) for name, v in verdicts]
 
 
+def n_range(v: Verdict) -> str:
+    """Runs per cell: "5", or "3–5" where the cells differ ("" without cells)."""
+    ns = sorted(set(v.n.values()))
+    return "" if not ns else str(ns[0]) if len(ns) == 1 else f"{ns[0]}–{ns[-1]}"
+
+
+def _brief_stats(v: Verdict) -> str:
+    o = v.outcome
+    if o is None:
+        return ""
+    return ", ".join(x for x in (f"p {fmt_p(o.p_value)}" if o.p_value is not None else "", f"n {n_range(v)}") if x)
+
+
 def render_text(sources: list[tuple[str, list[Verdict]]], width: int = 110, brief: bool = False) -> str:
-    """Per paper: the summary line(s), then each claim with quote, rule, evidence, why and note
+    """Per paper: the summary line(s), then each claim with quote, rule, evidence, why, what decided it,
+    the evidence's strength, the budget window, shared evidence, note and contradiction
     (``brief``: one line per claim)."""
     out: list[str] = []
     wrap = lambda text, indent: textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent + "  ")  # noqa: E731
@@ -70,21 +137,24 @@ def render_text(sources: list[tuple[str, list[Verdict]]], width: int = 110, brie
         out.append("")
         for i in idx:
             claim = sources[0][1][i].claim
-            verdict_text = " | ".join(f"{name}: {_verdict(vs[i])}" if len(sources) > 1 else _verdict(vs[i])
-                                      for name, vs in sources)
             if brief:
-                out.append(textwrap.shorten(f"[{verdict_text}] {claim.id}: {claim.quote}", width, placeholder="…"))
+                shown = " | ".join(
+                    (f"{name}: " if len(sources) > 1 else "") + verdict_text(vs[i])
+                    + (f", {_brief_stats(vs[i])}" if _brief_stats(vs[i]) else "") for name, vs in sources)
+                out.append(textwrap.shorten(f"[{shown}] {claim.id}: {claim.quote}", width, placeholder="…"))
                 continue
-            out.append(f"[{verdict_text}] {claim.id}")
+            shown = " | ".join(f"{name}: {verdict_text(vs[i])}" if len(sources) > 1 else verdict_text(vs[i])
+                                      for name, vs in sources)
+            out.append(f"[{shown}] {claim.id}")
             out.append(wrap(f"\"{claim.quote}\" ({claim.where})", "    "))
-            out.append(wrap(f"rule: {_rule_text(claim)}", "    "))
-            for label, v in _distinct(sources, i):
-                for line in v.evidence:
-                    out.append(wrap(f"evidence{label}: {line}", "    "))
-                if v.reason:
-                    out.append(wrap(f"why{label}: {v.reason}", "    "))
+            out.append(wrap(f"rule: {rule_text(claim)}", "    "))
+            for label, v in distinct(sources, i):
+                for what, text in evidence_lines(v):
+                    out.append(wrap(f"{what}{label}: {text}", "    "))
             if claim.note:
                 out.append(wrap(f"note: {claim.note}", "    "))
+            if claim.contradiction:
+                out.append(wrap(f"contradiction in the document: {claim.contradiction}", "    "))
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -95,36 +165,3 @@ def summary_lines(sources: list[tuple[str, list[Verdict]]]) -> list[str]:
         per = "; ".join(f"{name}: {summary_line([vs[i] for i in idx])}" for name, vs in sources)
         lines.append(f"{paper_title(key)}: {per}")
     return lines
-
-
-def report_blocks(sources: list[tuple[str, list[Verdict]]]) -> list:
-    """The report's "What reproduces" part: a summary line per paper, then a section per paper."""
-    if not sources or not sources[0][1]:
-        return []
-    names = " and ".join(f"**{n}**" for n, _ in sources)
-    blocks: list = [Heading(2, "What reproduces"),
-                    Para(f"Every claim of the ledger (`claims/*.yaml`) with the verdict computed from {names} by "
-                         "`repro claims`: reproduced · not reproduced · inconclusive (too few seeds, overlapping "
-                         "errors) · untested (no records, a scale or dataset this machine lacks, or judged by eye). "
-                         "A verdict on stand-in data (†) or with an uncalibrated extractor (‡) reads \"on <stand-in>\" "
-                         "and is never counted as reproduced for the paper's dataset."),
-                    Bullets(summary_lines(sources))]
-    for key, idx in group_by_paper(sources).items():
-        blocks.append(Heading(3, paper_title(key)))
-        blocks.append(Para(" · ".join(f"{name}: {summary_line([vs[i] for i in idx])}" for name, vs in sources) + "."))
-        items = []
-        for i in idx:
-            claim = sources[0][1][i].claim
-            verdict_text = "; ".join(f"{name}: {_verdict(vs[i], '**')}" if len(sources) > 1 else _verdict(vs[i], "**")
-                                     for name, vs in sources)
-            parts = [f"`{claim.id}` {verdict_text}: \"{claim.quote}\" ({claim.where}); rule {_rule_text(claim)}."]
-            for label, v in _distinct(sources, i):
-                if v.evidence:
-                    parts.append(f"Evidence{label}: " + "; ".join(v.evidence) + ".")
-                if v.reason:
-                    parts.append(f"Why{label}: {v.reason}.")
-            if claim.note:
-                parts.append(f"Note: {claim.note}")
-            items.append(" ".join(parts))
-        blocks.append(Bullets(items))
-    return blocks

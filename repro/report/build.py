@@ -135,15 +135,16 @@ def build_blocks(jobs: list[tuple], invalid: list, results: Path, out: Path, ima
     return blocks
 
 
-def _claims_blocks(jobs: list[tuple], results: Path, reference, results_label: str) -> list:
-    """The "What reproduces" part for the claims whose job is in this report (none: no part)."""
+def _claims_blocks(jobs: list[tuple], results: Path, reference, results_label: str, every_job: bool) -> list:
+    """The "What reproduces" part for the claims whose job is in this report, and those that name no job
+    when the report covers every job (none: no part)."""
     from ..claims import verdict_sources
     from ..claims.ledger import ClaimError, check_against_specs, load_claims
-    from ..claims.render import report_blocks
+    from .claims import report_blocks
 
     specs = {spec.id: spec for spec, _ in jobs}
     try:
-        claims = [c for c in load_claims() if c.job in specs]
+        claims = [c for c in load_claims() if c.job in specs or (every_job and c.job is None)]
     except ClaimError as err:
         return [Heading(2, "What reproduces"), Para(f"Claims ledger not read: {err}")]
     problems = check_against_specs(claims, specs)
@@ -184,7 +185,7 @@ def build_report(results: Path | None = None, jobs_dir: Path | None = None, out:
         blocks = build_blocks(jobs, invalid, results, out, images, problems)
         at = next((i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.level == 2 and b.text != "Status"),
                   len(blocks))  # right after the status board
-        blocks[at:at] = _claims_blocks(jobs, results, reference, results_label)
+        blocks[at:at] = _claims_blocks(jobs, results, reference, results_label, not only)
     if banner:
         blocks.insert(1, banner)
     md, tex = out / README, out / TEX

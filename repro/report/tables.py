@@ -2,7 +2,7 @@
 
 The reproduced and paper cells are exactly those of ``tables/<job>.md`` (:func:`repro.aggregate.layout`);
 this module only adds, per column group, reproduced minus paper and its size in combined standard
-errors (delta.py), using n_p from trials.py.
+errors (delta.py), using n_p from repro/claims/trials.py.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..aggregate import build_cells, cell_keys, cell_marks, footer, layout, pape
 from ..spec import parse_value
 from .delta import NOT_COMPARABLE, delta_text
 from .document import Bullets, Table
-from .trials import paper_trials
+from ..claims.trials import paper_trials
 
 SUBCOLUMNS = ["repro.", "paper", "Δ"]
 

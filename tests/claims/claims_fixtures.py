@@ -46,6 +46,13 @@ claims:
     metric: ks
     cells: [{dataset: gmm-1d}]
     rule: {kind: at_most, value: 0.05, every_run: true}
+  - id: fx-ks-test
+    quote: "perfectly generates multi-mode samples"
+    where: "000 Fig. 4"
+    job: kernelnet-fig4
+    metric: ks
+    cells: [{dataset: gmm-1d}]
+    rule: {kind: ks_test, samples: 10000}
   - id: fx-standin-order
     quote: "our KernelNet-based models obtain best results"
     where: "000 Table 1"
@@ -87,9 +94,16 @@ claims:
     where: "003 Fig. 4"
     job: repulsive-fig4
     rule: {kind: by_eye, reason: "judged by eye"}
+  - id: fx-no-job
+    quote: "PICO costs about as much as doubling the batch"
+    where: "003 §4"
+    rule: {kind: untested, reason: needs-gpu, why: "a wall-clock cost on the paper's GPU"}
+    contradiction: "the table's IS says the opposite of the text"
 """
 
-# (job, method, dataset, seed, metrics, stand_in, data_source)
+# (job, method, dataset, seed, metrics, stand_in, data_source[, curve])
+# rep-gan-dk against rep-gan (fx-standin-order): the order at step 10 is the opposite of the one at step 5.
+EARLY = {0: 100.0, 1: 101.0, 2: 99.0}
 RUNS = [
     ("repulsive-figS1", "toy-mmd-rbf", "px-normal", 0, {"w1": 1.4839, "w2": 0.7959, "max_real_eig": -0.0432}, False, None),
     ("repulsive-figS1", "toy-mmd-rep", "px-normal", 0, {"w1": 1.5536, "w2": 0.3071, "max_real_eig": -0.2586}, False, None),
@@ -97,31 +111,32 @@ RUNS = [
     ("slides-diracgan", "dirac-mmd-gan-gp", "dirac", 0, {"amplitude": 0.0, "distance": 0.0}, False, None),
     ("kernelnet-fig4", "implicit-sampler", "gmm-1d", 0, {"ks": 0.0135}, False, None),
     ("kernelnet-fig4", "implicit-sampler", "gmm-1d", 1, {"ks": 0.0139}, False, None),
-    ("kernelnet-table1", "rep-gan-dk", "cifar10", 0, {"fid": 80.0, "is": 3.0}, True, "digits32"),
-    ("kernelnet-table1", "rep-gan-dk", "cifar10", 1, {"fid": 82.0, "is": 3.1}, True, "digits32"),
-    ("kernelnet-table1", "rep-gan", "cifar10", 0, {"fid": 95.0, "is": 2.9}, True, "digits32"),
-    ("kernelnet-table1", "rep-gan", "cifar10", 1, {"fid": 97.0, "is": 2.8}, True, "digits32"),
+    *[("kernelnet-table1", "rep-gan-dk", "cifar10", s, {"fid": fid, "is": 3.0}, True, "digits32",
+       [{"step": 5, "fid": EARLY[s]}, {"step": 10, "fid": fid}]) for s, fid in [(0, 80.0), (1, 82.0), (2, 81.0)]],
+    *[("kernelnet-table1", "rep-gan", "cifar10", s, {"fid": fid, "is": 2.9}, True, "digits32",
+       [{"step": 5, "fid": EARLY[s] - 10}, {"step": 10, "fid": fid}]) for s, fid in [(0, 95.0), (1, 97.0), (2, 96.0)]],
     ("kernelnet-table1", "sn-mmd-gan-dk", "cifar10", 0, {"fid": 90.0, "is": 2.5}, True, "digits32"),
     ("kernelnet-table1", "sn-smmd-gan-dk", "cifar10", 0, {"fid": 88.0, "is": 2.6}, True, "digits32"),
     ("kernelnet-table1", "sn-smmd-gan-ikl", "cifar10", 0, {"fid": 89.0, "is": 2.6}, True, "digits32"),
 ]
 
 
-def record(job, method, dataset, seed, metrics, stand_in=False, data_source=None, scale="cpu", status="ok",
-           axes=None, minute=0) -> dict:
+def record(job, method, dataset, seed, metrics, stand_in=False, data_source=None, curve=None, scale="cpu",
+           status="ok", axes=None, minute=0) -> dict:
     key = f"{method}-{dataset}-{seed}-{scale}"[:40]
     return {"key": key, "job": job, "status": status, "method": method, "dataset": dataset, "seed": seed,
             "scale": scale, "axes": axes or {}, "metrics": metrics, "stand_in": stand_in,
             "uncalibrated": False, "data_source": data_source or dataset, "wall_time": 10.0,
+            **({"curve": curve, "steps": curve[-1]["step"]} if curve else {}),
             "finished_at": f"2026-11-29T08:{minute:02d}:00+00:00",
             "config": {"job": job, "method": method, "dataset": dataset, "seed": seed, "scale": scale},
             "provenance": {"commit": "0123456789abcdef", "host": "vm", "device": "cpu", "torch_version": "2.14.1"}}
 
 
 def write_records(results: Path, runs=RUNS, **kw) -> None:
-    for i, (job, method, dataset, seed, metrics, stand_in, source) in enumerate(runs):
-        rec = record(job, method, dataset, seed, metrics, stand_in, source, minute=i, **kw)
-        store.write_json_atomic(store.record_path(results, job, rec["key"]), rec)
+    for i, run in enumerate(runs):
+        rec = record(*run, minute=i, **kw)
+        store.write_json_atomic(store.record_path(results, rec["job"], rec["key"]), rec)
 
 
 def write_claims(folder: Path, text: str = FIXTURE_CLAIMS) -> Path:

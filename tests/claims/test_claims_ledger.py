@@ -55,12 +55,40 @@ def test_missing_job_metric_or_cell_is_one_line(tmp_path, old, new, field):
      "'rule.evry_run'"),
     ("    quote: \"SIG captures all the modes\"\n", "", "'quote'"),
     ("cells: [{method: sig}]", "cells: []", "'cells'"),
+    ("rule: {kind: at_least, value: 25, every_run: true}", "rule: {kind: less_than, k: 1}", "'rule.k'"),  # no SE margin
+    ("rule: {kind: at_least, value: 25, every_run: true}", "rule: {kind: ks_test}", "'rule.samples'"),
+    ("rule: {kind: at_least, value: 25, every_run: true}", "rule: {kind: untested, reason: no-gpu, why: x}",
+     "'rule.reason'"),
+    ("rule: {kind: at_least, value: 25, every_run: true}", "rule: {kind: untested, reason: needs-gpu}", "'rule.why'"),
+    ("metric: modes", "metrics: [modes, hq]", "'metrics'"),  # at_least takes one metric
+    ("    job: sig-table1\n", "", "'job'"),  # only an untested rule may leave out the job
 ])
 def test_schema_errors_name_claim_and_field(tmp_path, old, new, field):
     with pytest.raises(ClaimError) as err:
         _ledger(tmp_path, GOOD.replace(old, new))
     assert "claim 'ok-claim'" in str(err.value) and f"field {field}" in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_untested_rule_needs_no_job_metric_or_cell(tmp_path):
+    text = GOOD.replace("    job: sig-table1\n    metric: modes\n    cells: [{method: sig}]\n", "") \
+        .replace("rule: {kind: at_least, value: 25, every_run: true}",
+                 "rule: {kind: untested, reason: no-job, why: a running-time claim}\n    contradiction: a b")
+    (claim,) = _ledger(tmp_path, text)
+    assert claim.declared_untested == "no-job" and claim.job is None and claim.contradiction == "a b"
+    assert check_against_specs([claim], specs_by_id()) == []
+
+
+def test_within_error_takes_several_metrics_each_with_a_paper_value(tmp_path):
+    text = GOOD.replace("metric: modes", "metrics: [modes, kl]") \
+        .replace("rule: {kind: at_least, value: 25, every_run: true}", "rule: {kind: within_error}")
+    assert check_against_specs(_ledger(tmp_path, text), specs_by_id()) == []
+    fid_is = GOOD.replace("job: sig-table1", "job: kernelnet-table2").replace("metric: modes", "metrics: [fid, is]") \
+        .replace("rule: {kind: at_least, value: 25, every_run: true}", "rule: {kind: within_error}")
+    assert check_against_specs(_ledger(tmp_path, fid_is.replace("{method: sig}", "{method: cr-gan}")), specs_by_id()) == []
+    problems = check_against_specs(_ledger(tmp_path, fid_is.replace("{method: sig}", "{method: cr-gan, dataset: stl10}")),
+                                   specs_by_id())  # 000 prints "–" for CR-GAN on STL-10
+    assert len(problems) == 1 and "metric fid" in problems[0] and "field 'rule.value'" in problems[0]
 
 
 def test_duplicate_ids_are_refused(tmp_path):

@@ -12,10 +12,11 @@ from claims_fixtures import RUNS, write_claims, write_records  # noqa: E402
 from repro import store  # noqa: E402
 from repro.claims import verdict_sources  # noqa: E402
 from repro.claims.ledger import load_claims, specs_by_id  # noqa: E402
-from repro.claims.reference import collect  # noqa: E402
-from repro.claims.render import render_text, report_blocks  # noqa: E402
+from repro.claims.render import HOW_TO_READ, render_text  # noqa: E402
 from repro.cli import main  # noqa: E402
 from repro.report import markdown  # noqa: E402
+from repro.report.claims import report_blocks  # noqa: E402
+from repro.report.reference import collect  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden"
 # The reference differs from "your results" in one run: there MMD-GAN-GP did not converge.
@@ -53,7 +54,7 @@ def test_cli_reads_the_reference_without_results_of_your_own(project, capsys, tm
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path / "nothing"))
     assert main(["claims"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("verdicts from: reference")
+    assert out.startswith("verdicts from: reference") and out.splitlines()[1] == HOW_TO_READ
     assert "[not reproduced (cpu)] fx-near-not" in out and "[reproduced (cpu)] fx-label-not" in out  # the reference's run
 
 
@@ -85,7 +86,7 @@ def test_report_falls_back_to_the_reference_and_has_the_claims_section(project, 
                          only=["slides-diracgan", "repulsive-figS1", "kernelnet-fig4", "kernelnet-table1"])
     text = files.markdown.read_text()
     assert "this report shows the committed reference results" in text
-    assert "## What reproduces" in text and "`fx-near-not` **not reproduced** (cpu)" in text
+    assert "## What reproduces" in text and "| `fx-near-not` | **not reproduced** (cpu) |" in " ".join(text.split())
     assert text.index("## What reproduces") < text.index("## Provenance")
 
 
@@ -130,11 +131,24 @@ def test_report_with_both_points_at_the_reference(project):
 
     files = build_report(results=project["mine"], out=project["root"] / "report", only=["slides-diracgan"])
     text = files.markdown.read_text()
-    assert "shown beside yours" in text and "reference: **reproduced** (cpu)" in text
-    assert "`fx-label-not` your results: **not reproduced** (cpu); reference: **reproduced** (cpu)" in text
+    assert "shown beside yours" in text
+    assert "| claim | verdict (your results / reference) |" in " ".join(text.split()).replace("- ", "")
+    assert "| `fx-label-not` | **not reproduced** (cpu) / **reproduced** (cpu) | – | 1 | a single run, scale cpu |" \
+        in " ".join(text.split())
 
 
 def test_brief_is_one_line_per_claim(project, capsys):
     assert main(["claims", "--brief", "--no-reference"]) == 0
     lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("[")]
-    assert len(lines) == 11 and lines[0].startswith("[not reproduced (cpu)] fx-near-not: In (c)")
+    assert len(lines) == 13 and lines[0].startswith("[not reproduced (cpu), n 1] fx-near-not: In (c)")
+    assert any(x.startswith("[reproduced on digits32 † (cpu), p 2.6e-05, n 3]") and "fx-standin-order" in x for x in lines)
+    assert any(x.startswith("[untested (needs-gpu)] fx-no-job") for x in lines)
+
+
+def test_report_lists_claims_without_a_job_only_when_it_covers_every_job(project):
+    from repro.report.build import _claims_blocks, collect as jobs_of
+
+    jobs, _ = jobs_of(None, project["mine"], ["slides-diracgan"])
+    for every_job in (False, True):
+        text = markdown.render(_claims_blocks(jobs, project["mine"], False, "your results", every_job))
+        assert ("`fx-no-job`" in text) == every_job and "`fx-label-yes`" in text

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from repro.report.delta import delta_text, signed, standardized_difference
-from repro.report.trials import ASSUMED_N, paper_trials
+from repro.claims.trials import ASSUMED_N, paper_trials
 from repro.spec import Spec
 
 

@@ -5,7 +5,7 @@ import pytest
 from repro import paths
 from repro.aggregate import leading, table_summary
 from repro.core.toy import build_toy_model
-from repro.spec import SpecError, expand, load_spec
+from repro.spec import SpecError, expand, load_spec, run_key
 from repro.tasks.gmm_modes import data_protocol, training_steps
 
 
@@ -75,3 +75,18 @@ def test_spec_validation_refuses_run_time_decisions(tmp_path, line, message):
     path.write_text(text)
     with pytest.raises(SpecError, match=message):
         load_spec(path)
+
+
+def test_run_eager_sends_the_same_runs_uncompiled(tmp_path, monkeypatch):
+    """`repro run sig-table1 --eager`: the cpu scale's 50 runs (the same keys) with compile off, nothing else changed."""
+    import repro.launch
+    from repro.cli import main
+
+    sent = []
+    monkeypatch.setattr(repro.launch, "launch", lambda cfgs, *a, **kw: sent.extend(cfgs) or iter(()))
+    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("REPRO_TABLES", str(tmp_path / "tables"))
+    assert main(["run", "sig-table1", "--scale", "cpu", "--eager"]) == 0
+    runs = {r.key: r.config for r in expand(load_spec(paths.project_root() / "jobs" / "sig-table1.yaml"), "cpu")}
+    assert len(sent) == len(runs) == 50
+    assert all(c["compile"] is False and runs[run_key(c)] == dict(c, compile=True) for c in sent)
