@@ -226,7 +226,7 @@ def _eval_pass(cfg, images, gan, device, memo: dict) -> str:
     """The real evaluation path at small counts: features, FID/KID/IS/MS-SSIM, relative-KID test."""
     import torch
 
-    from repro.core.image_gan import Evaluator
+    from repro.metrics.evaluator import Evaluator
     from repro.metrics import relative_kid_test
     from repro.tasks.image_gan import eval_settings
 
@@ -376,7 +376,7 @@ def preflight(runs, scale: str, device: str = "cpu", batch: int | None = None, q
               memo: dict | None = None) -> tuple[list, list]:
     """(table rows, failure lines) for the distinct configurations of ``runs``. ``memo``: what was already
     built, stepped and evaluated (pass one dict to several calls to check each architecture once)."""
-    from repro.core.image_gan import evaluation
+    from repro.metrics import evaluator as evaluation
 
     memo = {} if memo is None else memo
     extractors = memo.setdefault("extractors", {})
