@@ -12,10 +12,11 @@ failing configuration.
 
 Batch (the table's ``batch`` column says, per configuration, what each check ran at):
 
-- default on a CPU (a login node, issue 29): the steps run at a batch of ``CPU_BATCH`` with one
-  discriminator update per step. A step's cost on a CPU is dominated by the parameters (Adam, spectral
-  norms, 0.6 s per update of the 5.9M-parameter DCGAN discriminator at batch 2 here), so the recipe's n_dis
-  repeats of the same update would multiply the time and check no further code. Step times (s/step,
+- default on a CPU (a login node, issue 29): one step at a batch of ``CPU_BATCH`` with one discriminator
+  update: the recipe's D update (loss, penalties, KernelNet), then its G update, on the real networks. At a
+  small batch a CPU update still costs 0.3-5 s (0.6 s for the 5.9M-parameter DCGAN discriminator at batch
+  2 on a loaded core here); the recipe's n_dis repeats and a second step would multiply the time and run
+  no further code. Step times (s/step,
   GPU-h) come from the shared step-time cache (``repro plan JOB`` fills it) and are not timed.
 - ``--full``, or a GPU: the job's batch and the recipe's n_dis, and the step timing (repro/steptime.py).
 - ``--batch B``: that batch with the recipe's n_dis.
@@ -271,21 +272,25 @@ def _eval_pass(cfg, images, gan, device, memo: dict) -> str:
 
 @dataclass(frozen=True)
 class Mode:
-    """How the checks run: ``batch`` (None: the job's), ``one_update`` (n_dis 1), ``quick`` (module docstring)."""
+    """How the checks run: ``batch`` (None: the job's), ``one_update`` (n_dis 1), ``steps`` per network,
+    ``quick`` (module docstring)."""
     batch: int | None = None
     one_update: bool = False
+    steps: int = 2
     quick: bool = False
 
     @classmethod
     def resolve(cls, device, batch: int | None, quick: bool, full: bool) -> "Mode":
         if quick:
-            return cls(2, True, True)
+            return cls(2, True, 2, True)
         if batch is None and not full and torch.device(device).type == "cpu":
-            return cls(CPU_BATCH, True)
+            return cls(CPU_BATCH, True, 1)
         return cls(batch)
 
     def name(self) -> str:
-        return "quick" if self.quick else f"batch {self.batch or 'job'}" + (", n_dis 1" if self.one_update else "")
+        if self.quick:
+            return "quick"
+        return f"{self.steps} step(s) at batch {self.batch or 'of the job'}" + (", n_dis 1" if self.one_update else "")
 
 
 def check_image_gan(c: Config, scale: str, device, mode: Mode, memo: dict) -> dict:
@@ -341,12 +346,13 @@ def check_image_gan(c: Config, scale: str, device, mode: Mode, memo: dict) -> di
             z_gen = torch.Generator().manual_seed(0)
             batches = iter(lambda: images[:b].to(gan.device), None)
             t0 = time.perf_counter()
-            for _ in range(2):
+            for _ in range(mode.steps):
                 losses = gan.train_step(lambda: next(batches), z_gen)
                 if not all(math.isfinite(v) for v in losses.values()):
                     raise FloatingPointError(f"non-finite loss in a preflight step: {losses}")
             fewer = mode.one_update and row["n_dis"] != 1
-            row["check"] = f"2 steps" + (f" (n_dis 1 of {row['n_dis']})" if fewer else "") + \
+            row["check"] = f"{mode.steps} step{'s' * (mode.steps > 1)}" + \
+                           (f" (n_dis 1 of {row['n_dis']})" if fewer else "") + \
                            f" in {time.perf_counter() - t0:.1f} s"
             row["batch"] = b
     else:
