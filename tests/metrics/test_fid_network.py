@@ -92,6 +92,12 @@ def test_the_loaded_network_gives_the_torchscript_network_s_2048_pool_features(s
     print(f"equivalence: relative L2 {rel:.2e}, max-abs/max {worst:.2e}, {time.perf_counter() - t0:.1f} s")
     # float32 (eps 1.2e-7) through ~100 layers, the same ops in two module trees: ~2e-7 measured, 1e-5 allowed
     assert rel <= 1e-5 and worst <= 1e-5
+    # its forward is torch-fidelity's own with the separable resize: bit-identical to torch-fidelity's forward
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    small = torch.randint(0, 256, (1, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert torch.equal(tf_net(small)[0], FeatureExtractorInceptionV3.forward(tf_net, small)[0])
 
 
 def test_network_has_no_resize_and_preprocess_matches_torch_fidelity_on_small_images(script_net):
