@@ -16,8 +16,8 @@ Batch (the table's ``batch`` column says, per configuration, what each check ran
   update: the recipe's D update (loss, penalties, KernelNet), then its G update, on the real networks. At a
   small batch a CPU update still costs 0.3-5 s (0.6 s for the 5.9M-parameter DCGAN discriminator at batch
   2 on a loaded core here); the recipe's n_dis repeats and a second step would multiply the time and run
-  no further code. Step times (s/step,
-  GPU-h) come from the shared step-time cache (``repro plan JOB`` fills it) and are not timed.
+  no further code. Step times (s/step, GPU-h) come from the shared step-time cache (``repro plan JOB``
+  fills it) and are not timed.
 - ``--full``, or a GPU: the job's batch and the recipe's n_dis, and the step timing (repro/steptime.py).
 - ``--batch B``: that batch with the recipe's n_dis.
 
@@ -302,7 +302,8 @@ class Mode:
     def name(self) -> str:
         if self.quick:
             return "quick"
-        return f"{self.steps} step(s) at batch {self.batch or 'of the job'}" + (", n_dis 1" if self.one_update else "")
+        steps = f"{self.steps} step{'s' * (self.steps > 1)}"
+        return f"{steps} at batch {self.batch or 'of the job'}" + (", n_dis 1" if self.one_update else "")
 
 
 def check_image_gan(c: Config, scale: str, device, mode: Mode, memo: dict) -> dict:
@@ -484,8 +485,7 @@ def _preflight(runs, scale, device, mode, memory_limit_gb, timing, gpu_speedup, 
         failures += why
         seconds = time.perf_counter() - t0
         store(keys[c.label], seconds, device)
-        bar.done(f"{why[0]}" if why else f"{c.label}: {row[-1]}; {row[2] and 'batch ' + row[2] + '; '}{row[3]}",
-                 seconds)
+        bar.done(why[0] if why else f"{c.label}: {row[-1]}; {row[2] and 'batch ' + row[2] + '; '}{row[3]}", seconds)
     bar.close()
     return rows, failures
 
