@@ -16,7 +16,9 @@ Batch (the table's ``batch`` column says, per configuration, what each check ran
   update: the recipe's D update (loss, penalties, KernelNet), then its G update, on the real networks. At a
   small batch a CPU update still costs 0.3-5 s (0.6 s for the 5.9M-parameter DCGAN discriminator at batch
   2 on a loaded core here); the recipe's n_dis repeats and a second step would multiply the time and run
-  no further code. Step times (s/step, GPU-h) come from the shared step-time cache (``repro plan JOB``
+  no further code. These checks run on one thread: at batch 2 a second thread's synchronisation costs more
+  than it saves (one DCGAN-to-ResNet step here: 0.3-2.4 s on one thread, 1.3-3.8 s on two at the quietest
+  moment, and 5-10x more on two when other processes share the cores, as on a login node). Step times (s/step, GPU-h) come from the shared step-time cache (``repro plan JOB``
   fills it) and are not timed.
 - ``--full``, or a GPU: the job's batch and the recipe's n_dis, and the step timing (repro/steptime.py).
 - ``--batch B``: that batch with the recipe's n_dis.
@@ -478,15 +480,23 @@ def _preflight(runs, scale, device, mode, memory_limit_gb, timing, gpu_speedup, 
     times = _step_times(configs, scale, device, timing and not mode.quick and not mode.one_update)
     keys = {c.label: _check_key(c, mode) for c in configs}
     bar = Progress([lookup(keys[c.label], device) for c in configs], enabled=progress)
-    for c in configs:
-        t0 = time.perf_counter()
-        row, why = _check_one(c, scale, dev, mode, memo, limit, times, gpu_speedup)
-        rows.append(row)
-        failures += why
-        seconds = time.perf_counter() - t0
-        store(keys[c.label], seconds, device)
-        bar.done(why[0] if why else f"{c.label}: {row[-1]}; {row[2] and 'batch ' + row[2] + '; '}{row[3]}", seconds)
-    bar.close()
+    seconds, threads = {}, torch.get_num_threads()
+    if dev.type == "cpu" and mode.one_update:
+        torch.set_num_threads(1)  # batch-2 work: a second thread's synchronisation costs more than it saves
+    try:
+        for c in configs:
+            t0 = time.perf_counter()
+            row, why = _check_one(c, scale, dev, mode, memo, limit, times, gpu_speedup)
+            rows.append(row)
+            failures += why
+            seconds[c.label] = time.perf_counter() - t0
+            bar.done(why[0] if why else f"{c.label}: {row[-1]}; {row[2] and 'batch ' + row[2] + '; '}{row[3]}",
+                     seconds[c.label])
+    finally:
+        torch.set_num_threads(threads)
+        bar.close()
+    for label, t in seconds.items():  # under the thread count the cache is read with
+        store(keys[label], t, device)
     return rows, failures
 
 
