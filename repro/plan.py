@@ -33,7 +33,7 @@ def measure_extractor(name: str, resolution: int, device: str = "cpu", batch: in
     """Seconds per image of the feature extractor ``name`` (auto, inception, random-inception)."""
     import torch
 
-    from repro.core.image_gan import resolve_extractor
+    from repro.metrics.evaluator import resolve_extractor
 
     extractor = resolve_extractor(name, device)
     images = torch.rand(batch, 3, resolution, resolution) * 2 - 1
@@ -55,7 +55,7 @@ def scored_images(cfg: dict, steps: int, real_data: bool) -> tuple[int, int]:
 
 
 def _reference_cached(extractor: str) -> bool:
-    """Real features of a calibrated network are cached on disk (core/image_gan/evaluation.py): computed once."""
+    """Real features of a calibrated network are cached on disk (repro/metrics/evaluator.py): computed once."""
     if extractor == "random-inception":
         return False
     from repro.metrics import InceptionWeightsMissing, find_inception_weights

@@ -2,12 +2,26 @@
 
 For every distinct configuration of the (filtered) grid — runs that differ only in seed or learning
 rate share one — it builds the networks at the real resolution and width, takes two real training
-steps (n_dis discriminator updates with the recipe's loss, penalties, PICO/PIM and KernelNet, then the
+steps (discriminator updates with the recipe's loss, penalties, PICO/PIM and KernelNet, then the
 generator), passes once through the real evaluation path at small counts (features, FID, KID, IS,
 MS-SSIM, the relative-KID test of the learning-rate decay), and computes from the real shapes the memory
 each evaluation stage needs at the protocol's counts (:func:`eval_memory`). Real data is used when
 present; otherwise random tensors of the real shape and label range, and the table says so. It prints
-one table and exits non-zero with one line per failing configuration.
+one line per configuration as it finishes (tqdm), then one table, and exits non-zero with one line per
+failing configuration.
+
+Batch (the table's ``batch`` column says, per configuration, what each check ran at):
+
+- default on a CPU (a login node, issue 29): one step at a batch of ``CPU_BATCH`` with one discriminator
+  update: the recipe's D update (loss, penalties, KernelNet), then its G update, on the real networks. At a
+  small batch a CPU update still costs 0.3-5 s (0.6 s for the 5.9M-parameter DCGAN discriminator at batch
+  2 on a loaded core here); the recipe's n_dis repeats and a second step would multiply the time and run
+  no further code. These checks run on one thread: at batch 2 a second thread's synchronisation costs more
+  than it saves (one DCGAN-to-ResNet step here: 0.3-2.4 s on one thread, 1.3-3.8 s on two at the quietest
+  moment, and 5-10x more on two when other processes share the cores, as on a login node). Step times (s/step, GPU-h) come from the shared step-time cache (``repro plan JOB``
+  fills it) and are not timed.
+- ``--full``, or a GPU: the job's batch and the recipe's n_dis, and the step timing (repro/steptime.py).
+- ``--batch B``: that batch with the recipe's n_dis.
 
 :func:`cheap_problems` is the part `repro run` runs before launching anything: dataset present, weights
 present, every configuration resolves and builds (no training step).
@@ -16,12 +30,16 @@ present, every configuration resolves and builds (no training step).
 width) is built once and takes its two steps at a batch of 2 with n_dis 1; each further Lipschitz layer
 or output size of it is built at the real shape and takes one discriminator loss with its gradient;
 every other recipe's objective takes one D and one G loss with gradient on a linear stand-in
-discriminator at the real input shape; one evaluation pass per distinct (extractor, image shape,
-metrics), one extractor network per name; memory figures stay analytic; no timing.
+discriminator at the real input shape; memory figures stay analytic; no timing.
+
+In every mode the evaluation path runs once per (extractor, metrics, relative-KID test), and each further
+image shape passes 3 generated images through the extractor (:func:`_eval_pass`); one extractor network
+per name.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import resource
@@ -30,6 +48,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 GB = 1024 ** 3
@@ -38,6 +57,7 @@ SCORE_CHUNK = 500  # images generated and scored at a time (Evaluator.score_stre
 INCEPTION_BATCH = 50  # images per Inception forward (FeatureExtractor)
 INCEPTION_ACTIVATIONS = 12 * 2 ** 20  # bytes of live activations per image in an Inception forward, no grad (stated)
 DROP = ("seed", "lr_g", "lr_d", "axes")  # what does not change a configuration's shapes or code path
+CPU_BATCH = 2  # the default CPU check's batch (module docstring)
 
 
 @dataclass
@@ -45,6 +65,7 @@ class Config:
     label: str
     cfg: dict
     runs: list = field(default_factory=list)
+    key: str = ""
 
 
 def distinct(runs) -> list[Config]:
@@ -56,7 +77,7 @@ def distinct(runs) -> list[Config]:
         key = json.dumps({**{k: v for k, v in cfg.items() if k not in DROP}, "axes": axes}, sort_keys=True, default=str)
         if key not in groups:
             extra = " · ".join(f"{k}={v}" for k, v in axes.items())
-            groups[key] = Config(" · ".join(filter(None, [cfg["method"], cfg["dataset"], extra])), cfg)
+            groups[key] = Config(" · ".join(filter(None, [cfg["method"], cfg["dataset"], extra])), cfg, key=key)
         groups[key].runs.append(run)
     return list(groups.values())
 
@@ -223,17 +244,25 @@ class _LinearD(torch.nn.Module):
 
 
 def _eval_pass(cfg, images, gan, device, memo: dict) -> str:
-    """The real evaluation path at small counts: features, FID/KID/IS/MS-SSIM, relative-KID test."""
+    """The real evaluation path at small counts: features, FID/KID/IS/MS-SSIM, relative-KID test; once per
+    (extractor, metrics, decay test), and for each further image shape the features of 3 generated images
+    (the metrics see 2,048-d features whatever the shape; MS-SSIM sees images, so it keeps the full pass)."""
     import torch
 
-    from repro.core.image_gan import Evaluator
+    from repro.metrics.evaluator import Evaluator, resolve_extractor
     from repro.metrics import relative_kid_test
     from repro.tasks.image_gan import eval_settings
 
     ev = eval_settings(cfg)
     metrics = tuple(cfg.get("metrics", ("fid", "kid")))
-    key = (ev["extractor"], tuple(images.shape[1:]), metrics, bool(cfg.get("lr_decay")))
+    path = (ev["extractor"], metrics, bool(cfg.get("lr_decay")))
+    key = (*path, tuple(images.shape[1:]))
     if key in memo:
+        return memo[key]
+    if path in memo and "ms_ssim" not in metrics:
+        fake = gan.generate(3, torch.Generator().manual_seed(1)) if gan is not None else images[4:7]
+        pool = resolve_extractor(ev["extractor"], device)(fake)["pool"]
+        memo[key] = memo[path] + ("; features at this shape" if np.isfinite(pool).all() else "; non-finite features")
         return memo[key]
     real = images[:4]  # small counts: 4 real, 6 generated (the relative-KID test needs 3 + 3)
     evaluator = Evaluator(real, ev["extractor"], device, kid_subsets=2, kid_subset_size=3, is_splits=2,
@@ -250,12 +279,36 @@ def _eval_pass(cfg, images, gan, device, memo: dict) -> str:
     if cfg.get("lr_decay"):
         relative_kid_test(evaluator.real["pool"], pools[0]["pool"], pools[1]["pool"])
     bad = [k for k, v in scores.items() if not math.isfinite(v)]
-    memo[key] = (f"{evaluator.extractor.name}" + (" (uncalibrated)" if not evaluator.calibrated else "")
-                 + (f"; non-finite {bad}" if bad else ""))
+    memo[key] = memo[path] = (f"{evaluator.extractor.name}" + (" (uncalibrated)" if not evaluator.calibrated else "")
+                              + (f"; non-finite {bad}" if bad else ""))
     return memo[key]
 
 
-def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: bool, memo: dict) -> dict:
+@dataclass(frozen=True)
+class Mode:
+    """How the checks run: ``batch`` (None: the job's), ``one_update`` (n_dis 1), ``steps`` per network,
+    ``quick`` (module docstring)."""
+    batch: int | None = None
+    one_update: bool = False
+    steps: int = 2
+    quick: bool = False
+
+    @classmethod
+    def resolve(cls, device, batch: int | None, quick: bool, full: bool) -> "Mode":
+        if quick:
+            return cls(2, True, 2, True)
+        if batch is None and not full and torch.device(device).type == "cpu":
+            return cls(CPU_BATCH, True, 1)
+        return cls(batch)
+
+    def name(self) -> str:
+        if self.quick:
+            return "quick"
+        steps = f"{self.steps} step{'s' * (self.steps > 1)}"
+        return f"{steps} at batch {self.batch or 'of the job'}" + (", n_dis 1" if self.one_update else "")
+
+
+def check_image_gan(c: Config, scale: str, device, mode: Mode, memo: dict) -> dict:
     import torch
 
     from repro.core.image_gan import ImageGAN, choose_architecture, resolve_recipe
@@ -271,14 +324,13 @@ def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: boo
     real_data = recipe.get("loss") == "real-data"
     arch = choose_architecture(cfg.get("architecture", "dcgan"), cfg["dataset"])
     batch_size = int(cfg["batch_size"])
-    b = max(2, min(batch or batch_size, batch_size))
-    if quick:
-        b = 2
+    b = max(2, min(mode.batch or batch_size, batch_size))
+    quick = mode.quick
     images, _ = _images(source, present, max(10, b), shape, spec.num_classes)
     row = {"data": source if present else f"random {'×'.join(map(str, shape))} ({source} absent)",
            "steps": 0 if real_data else int(_per_method(cfg, "steps")["steps"]), "arch": arch,
            "resolution": shape[-1], "batch_size": batch_size, "n_dis": int(recipe.get("n_dis", 1)),
-           "width": cfg.get("width")}
+           "width": cfg.get("width"), "batch": None}
     gan = None
     if not real_data:
         arch_key = ("arch", arch, shape, cfg.get("width"))
@@ -291,7 +343,7 @@ def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: boo
             with torch.no_grad():
                 y = gan.G(gan.noise_batch(2, torch.Generator().manual_seed(0)))
             gan.objective.d_loss(gan.D, x, y).backward()
-            row["check"] = "built; one D loss and gradient at batch 2 (architecture stepped above)"
+            row["check"], row["batch"] = "built; one D loss and gradient (architecture stepped above)", 2
         elif quick and net_key in memo:  # this network was built and stepped: check only the objective
             objective = build_objective(recipe, int(recipe.get("out_dim", 1)))
             d = _LinearD(math.prod(shape), int(recipe.get("out_dim", 1))).to(device)
@@ -300,21 +352,24 @@ def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: boo
             x, y = images[:2].to(device), images[2:4].to(device).requires_grad_(True)
             objective.d_loss(d, x, y.detach()).backward()
             objective.g_loss(d, x, y).backward()
-            row["check"] = "objective on a linear D (network stepped above)"
+            row["check"], row["batch"] = "objective on a linear D (network stepped above)", 2
         else:
             memo[net_key] = memo[arch_key] = True
-            r = dict(recipe, n_dis=1) if quick else recipe
+            r = dict(recipe, n_dis=1) if mode.one_update else recipe
             gan = ImageGAN(r, arch, shape[-1], shape[0], float(cfg["lr_g"]), float(cfg["lr_d"]), device,
                            example_real=images[:2], width=cfg.get("width"))
             z_gen = torch.Generator().manual_seed(0)
             batches = iter(lambda: images[:b].to(gan.device), None)
             t0 = time.perf_counter()
-            for _ in range(2):
+            for _ in range(mode.steps):
                 losses = gan.train_step(lambda: next(batches), z_gen)
                 if not all(math.isfinite(v) for v in losses.values()):
                     raise FloatingPointError(f"non-finite loss in a preflight step: {losses}")
-            row["check"] = f"2 steps at batch {b}" + (" (n_dis 1)" if quick else "") + \
+            fewer = mode.one_update and row["n_dis"] != 1
+            row["check"] = f"{mode.steps} step{'s' * (mode.steps > 1)}" + \
+                           (f" (n_dis 1 of {row['n_dis']})" if fewer else "") + \
                            f" in {time.perf_counter() - t0:.1f} s"
+            row["batch"] = b
     else:
         row["check"] = "no training (real data scored)"
     row["eval"] = _eval_pass(cfg, images, gan, device, memo)
@@ -323,7 +378,7 @@ def check_image_gan(c: Config, scale: str, device, batch: int | None, quick: boo
     return row
 
 
-def check_ivae(c: Config, scale: str, device, batch: int | None, quick: bool, memo: dict) -> dict:
+def check_ivae(c: Config, scale: str, device, mode: Mode, memo: dict) -> dict:
     import torch
 
     from repro.core.vae import VAEFamily
@@ -347,8 +402,9 @@ def check_ivae(c: Config, scale: str, device, batch: int | None, quick: bool, me
         y = torch.randint(0, spec.num_classes or 1, (64,), generator=gen) if spec.num_classes else torch.full((64,), -1)
     model = VAEFamily(cfg["method"], dim).to(device)
     train = dict(ivae._opts(cfg, "train"))
-    if batch or quick:
-        train["batch_size"] = 2 if quick else min(batch, train["batch_size"])
+    job_batch = train["batch_size"]
+    if mode.batch:
+        train["batch_size"] = min(mode.batch, job_batch)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -363,7 +419,8 @@ def check_ivae(c: Config, scale: str, device, batch: int | None, quick: bool, me
             if "svm" in evaluations:  # the SVM on 20 labelled codes, scored on the rest
                 ivae.svm_accuracies(z[:32], y[:32], z[32:], y[32:], [20], cfg["seed"])
     return {"data": source if present else f"random {'×'.join(map(str, spec.shape))} ({source} absent)",
-            "steps": None, "check": f"{steps} steps at batch {train['batch_size']}", "eval": ", ".join(evaluations),
+            "steps": None, "check": f"{steps} steps", "batch": train["batch_size"], "batch_size": job_batch,
+            "eval": ", ".join(evaluations),
             "peak": _peak_bytes(device),
             "memory": ais_memory(cfg, dim) if "nll" in cfg.get("evaluate", ["nll"]) else {}}
 
@@ -373,10 +430,11 @@ CHECKS = {"image_gan": check_image_gan, "ivae": check_ivae}
 
 def preflight(runs, scale: str, device: str = "cpu", batch: int | None = None, quick: bool = False,
               memory_limit_gb: float | None = None, timing: bool = True, gpu_speedup: float = 50.0,
-              memo: dict | None = None) -> tuple[list, list]:
+              memo: dict | None = None, full: bool = False, progress: bool = False) -> tuple[list, list]:
     """(table rows, failure lines) for the distinct configurations of ``runs``. ``memo``: what was already
-    built, stepped and evaluated (pass one dict to several calls to check each architecture once)."""
-    from repro.core.image_gan import evaluation
+    built, stepped and evaluated (pass one dict to several calls to check each architecture once).
+    ``progress``: say first how long it should take, then one line per configuration (stderr)."""
+    from repro.metrics import evaluator as evaluation
 
     memo = {} if memo is None else memo
     extractors = memo.setdefault("extractors", {})
@@ -390,63 +448,137 @@ def preflight(runs, scale: str, device: str = "cpu", batch: int | None = None, q
 
     evaluation.resolve_extractor = one_per_name
     try:
-        return _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_speedup, memo)
+        mode = Mode.resolve(device, batch, quick, full)
+        return _preflight(runs, scale, device, mode, memory_limit_gb, timing, gpu_speedup, memo, progress)
     finally:
         evaluation.resolve_extractor = original
 
 
-def _preflight(runs, scale, device, batch, quick, memory_limit_gb, timing, gpu_speedup, memo) -> tuple[list, list]:
+def _check_key(c: Config, mode: Mode) -> str:
+    """The step-time cache's key for one configuration's check (its seconds are kept for the next estimate)."""
+    return f"preflight|{hashlib.sha1(c.key.encode()).hexdigest()[:16]}|{mode.name()}"
+
+
+def _step_times(configs, scale: str, device: str, measure: bool) -> dict:
+    """s/step per (arch, resolution, batch, width): timed (and cached) when ``measure``, else what is cached."""
+    from repro.steptime import cached, step_table
+
+    nets = list(dict.fromkeys(row for c in configs if c.cfg.get("task") == "image_gan" and not _build_check(c.cfg)
+                              for row in [_shape_row(c.cfg, scale)] if row))
+    if measure:
+        return step_table(nets, device, desc="repro preflight") if nets else {}
+    return {n: hit for n in nets for hit in [cached(*n, device)] if hit is not None}
+
+
+def _preflight(runs, scale, device, mode, memory_limit_gb, timing, gpu_speedup, memo, progress) -> tuple[list, list]:
+    from repro.steptime import lookup, store
+
     dev = torch.device(device)
     limit = memory_limit_gb * GB if memory_limit_gb else _default_limit(dev)
     rows, failures = [], []
     configs = distinct(runs)
-    times = {}
-    if timing and not quick:
-        from repro.steptime import step_table
-
-        nets = []
+    times = _step_times(configs, scale, device, timing and not mode.quick and not mode.one_update)
+    keys = {c.label: _check_key(c, mode) for c in configs}
+    bar = Progress([lookup(keys[c.label], device) for c in configs], enabled=progress)
+    seconds, threads = {}, torch.get_num_threads()
+    if dev.type == "cpu" and mode.one_update:
+        torch.set_num_threads(1)  # batch-2 work: a second thread's synchronisation costs more than it saves
+    try:
         for c in configs:
-            if c.cfg.get("task") == "image_gan" and not _build_check(c.cfg):
-                row = _shape_row(c.cfg, scale)
-                if row:
-                    nets.append(row)
-        times = step_table(nets, device, desc="repro preflight") if nets else {}
-    for c in configs:
-        check = CHECKS.get(c.cfg.get("task"))
-        if check is None:
-            why = _build_check(c.cfg)
-            rows.append([c.label, len(c.runs), "toy task: resolves; not stepped (the smoke CI runs it)", "", "", "",
-                         "", "FAIL" if why else "ok"])
-            if why:
-                failures.append(f"{c.label}: {why}")
-            continue
-        try:
-            if dev.type == "cuda":
-                torch.cuda.reset_peak_memory_stats(dev)
-            r = check(c, scale, dev, batch, quick, memo)
-        except Exception as err:
-            line = str(err).strip().splitlines()[0] if str(err).strip() else ""
-            failures.append(f"{c.label}: {type(err).__name__}: {line}")
-            rows.append([c.label, len(c.runs), "", "", "", "", "", "FAIL"])
-            continue
-        need = max(r["memory"].values()) if r["memory"] else 0.0
-        stage = max(r["memory"], key=r["memory"].get) if r["memory"] else ""
-        status = "ok"
-        if need > limit:
-            status = "FAIL"
-            failures.append(f"{c.label}: evaluation needs {need / GB:.1f} GB ({stage}) at the protocol's counts, "
-                            f"over the limit of {limit / GB:.1f} GB")
-        sps, gpu_h = "", ""
-        key = (r.get("arch"), r.get("resolution"), r.get("batch_size"), r.get("width"))
-        if key in times and r.get("steps"):
-            t = times[key]
-            per = r["n_dis"] * t["t_d"] + t["t_g"]
-            sps = f"{per:.3f}"
-            speedup = 1.0 if dev.type == "cuda" else gpu_speedup
-            gpu_h = f"{len(c.runs) * r['steps'] * per / 3600 / speedup:.1f}"
-        rows.append([c.label, len(c.runs), f"{r['data']}; {r['check']}; eval {r['eval']}",
-                     f"{r['peak'] / GB:.2f}", f"{need / GB:.2f} ({stage})" if stage else "", sps, gpu_h, status])
+            t0 = time.perf_counter()
+            row, why = _check_one(c, scale, dev, mode, memo, limit, times, gpu_speedup)
+            rows.append(row)
+            failures += why
+            seconds[c.label] = time.perf_counter() - t0
+            bar.done(why[0] if why else f"{c.label}: {row[-1]}; {row[2] and 'batch ' + row[2] + '; '}{row[3]}",
+                     seconds[c.label])
+    finally:
+        torch.set_num_threads(threads)
+        bar.close()
+    for label, t in seconds.items():  # under the thread count the cache is read with
+        store(keys[label], t, device)
     return rows, failures
+
+
+def _check_one(c: Config, scale, dev, mode, memo, limit, times, gpu_speedup) -> tuple[list, list]:
+    """One table row and the failure lines of one configuration."""
+    check = CHECKS.get(c.cfg.get("task"))
+    if check is None:
+        why = _build_check(c.cfg)
+        row = [c.label, len(c.runs), "", "toy task: resolves; not stepped (the smoke CI runs it)", "", "", "", "",
+               "FAIL" if why else "ok"]
+        return row, [f"{c.label}: {why}"] if why else []
+    try:
+        if dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(dev)
+        r = check(c, scale, dev, mode, memo)
+    except Exception as err:
+        line = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        return [c.label, len(c.runs), "", "", "", "", "", "", "FAIL"], [f"{c.label}: {type(err).__name__}: {line}"]
+    need = max(r["memory"].values()) if r["memory"] else 0.0
+    stage = max(r["memory"], key=r["memory"].get) if r["memory"] else ""
+    status, failures = "ok", []
+    if need > limit:
+        status = "FAIL"
+        failures.append(f"{c.label}: evaluation needs {need / GB:.1f} GB ({stage}) at the protocol's counts, "
+                        f"over the limit of {limit / GB:.1f} GB")
+    sps, gpu_h = "", ""
+    key = (r.get("arch"), r.get("resolution"), r.get("batch_size"), r.get("width"))
+    if key in times and r.get("steps"):
+        t = times[key]
+        per = r["n_dis"] * t["t_d"] + t["t_g"]
+        sps = f"{per:.3f}"
+        speedup = 1.0 if dev.type == "cuda" else gpu_speedup
+        gpu_h = f"{len(c.runs) * r['steps'] * per / 3600 / speedup:.1f}"
+    batch = "" if r.get("batch") is None else f"{r['batch']} of {r['batch_size']}"
+    return [c.label, len(c.runs), batch, f"{r['data']}; {r['check']}; eval {r['eval']}", f"{r['peak'] / GB:.2f}",
+            f"{need / GB:.2f} ({stage})" if stage else "", sps, gpu_h, status], failures
+
+
+class Progress:
+    """Says how long the checks should take (from the seconds each took last time on this host, when the
+    step-time cache has them all), then one line per finished configuration: what was checked, its seconds,
+    done/total, elapsed and tqdm's estimate of the rest. A bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, expected: list, enabled: bool = True):
+        from tqdm.auto import tqdm
+
+        self.enabled, self.tty = enabled, sys.stderr.isatty()
+        self.bar = tqdm(total=len(expected), unit="config", file=sys.stderr, disable=not (enabled and self.tty),
+                        bar_format="{l_bar}{bar}| {n}/{total} [{elapsed}<{remaining}]")
+        self.t0, self.n, self.total = time.perf_counter(), 0, len(expected)
+        if not enabled:
+            return
+        known = [t for t in expected if t is not None]
+        if len(known) == len(expected):
+            say = f"expected: about {tqdm.format_interval(sum(known))} (each check's time at its last run here)"
+        elif known:
+            say = (f"expected: more than {tqdm.format_interval(sum(known))} ({len(known)} of {len(expected)} "
+                   f"checks timed here before)")
+        else:
+            say = "expected: unknown (no check of this job timed on this host yet; the next run will say)"
+        self.write(f"repro preflight: {len(expected)} configurations; {say}")
+
+    def write(self, line: str) -> None:
+        if self.tty:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def done(self, what: str, seconds: float) -> None:
+        if not self.enabled:
+            return
+        self.n += 1
+        if self.tty:
+            self.bar.write(f"{what} ({seconds:.1f} s)", file=sys.stderr)
+            self.bar.update(1)
+            return
+        meter = self.bar.format_meter(self.n, self.total, time.perf_counter() - self.t0,
+                                      bar_format="[{n}/{total}, {elapsed} elapsed, ~{remaining} left]")
+        print(f"{meter} {what} ({seconds:.1f} s)", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _shape_row(cfg: dict, scale: str):
@@ -470,7 +602,7 @@ def _default_limit(dev) -> float:
     return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
-HEADERS = ["configuration", "runs", "checked", "peak GB here", "eval GB (protocol)", "s/step here",
+HEADERS = ["configuration", "runs", "batch", "checked", "peak GB here", "eval GB (protocol)", "s/step here",
            "GPU-h (training)", "status"]
 
 
@@ -482,15 +614,21 @@ def cmd_preflight(args) -> int:
     spec = find_job(args.job)
     split = (lambda v: [x for item in v for x in item.split(",") if x] if v else None)
     runs = expand(spec, args.scale, split(args.method), split(args.dataset))
+    mode = Mode.resolve(args.device, args.batch, args.quick, args.full)
     print(f"{spec.id} · scale {args.scale} · {len(runs)} runs in {len(distinct(runs))} distinct configurations "
-          f"(seeds and learning rates share one) · device {args.device}", flush=True)
+          f"(seeds and learning rates share one) · device {args.device} · {mode.name()}", flush=True)
     t0 = time.perf_counter()
     rows, failures = preflight(runs, args.scale, args.device, args.batch, args.quick, args.memory_limit_gb,
-                               timing=not args.no_timing, gpu_speedup=args.gpu_speedup)
+                               timing=not args.no_timing, gpu_speedup=args.gpu_speedup, full=args.full,
+                               progress=True)
     print(tabulate(rows, headers=HEADERS))
-    print(f"eval GB: the largest evaluation stage at the protocol's counts (repro/preflight.py eval_memory); "
-          f"GPU-h: runs × steps × s/step / 3600, on a CPU divided by an assumed {args.gpu_speedup:g}× GPU speed-up; "
-          f"{time.perf_counter() - t0:.0f} s")
+    timed = mode.quick or mode.one_update
+    print(f"batch: what each check's steps ran at, of the job's batch"
+          + (" (one D update per step; `--full` runs the job's batch and n_dis)" if mode.one_update else "")
+          + "; eval GB: the largest evaluation stage at the protocol's counts (repro/preflight.py eval_memory); "
+          + ("s/step: from the step-time cache (`repro plan JOB` fills it), not timed here; " if timed else "")
+          + f"GPU-h: runs × steps × s/step / 3600, on a CPU divided by an assumed {args.gpu_speedup:g}× GPU "
+          f"speed-up; {time.perf_counter() - t0:.0f} s")
     for line in failures:
         print(f"repro: preflight failed: {line}", file=sys.stderr)
     return 1 if failures else 0
@@ -503,7 +641,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--dataset", action="append", help="only these datasets (name or unique prefix)")
     p.add_argument("--method", action="append", help="only these methods")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
-    p.add_argument("--batch", type=int, help="take the two steps at this batch (default: the job's)")
+    p.add_argument("--batch", type=int, help=f"take the two steps at this batch with the recipe's n_dis (default: "
+                   f"{CPU_BATCH} with one D update per step on a CPU, the job's batch on a GPU)")
+    p.add_argument("--full", action="store_true", help="the job's batch and n_dis, and the step timing, on a CPU too")
     p.add_argument("--quick", action="store_true", help="each network once at batch 2, analytic memory, no timing (CI)")
     p.add_argument("--memory-limit-gb", type=float, help="fail a configuration whose evaluation needs more "
                    "(default: the GPU's memory with --device cuda, else this host's RAM)")

@@ -9,10 +9,13 @@ fixed per-step overhead that this scaling also multiplies makes the estimate err
 the real batch is timed. Loss-specific extras (MMD kernels, gradient penalties, KernelNet) are not
 included. The cache lives in ``$REPRO_CACHE/step_times.json`` (default ``~/.cache/repro``) and is keyed
 also by the torch version, the host's processor and the thread count, so a new machine re-measures.
+`repro preflight` also keeps there the seconds each of its checks took (:func:`store`), and says from them
+how long its next run will take (:func:`lookup`).
 """
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -119,20 +122,34 @@ def step_seconds(arch: str, resolution: int, batch_size: int, width=None, device
     return {**out, "cached": False}
 
 
-def remember(key: str, measure) -> tuple[float, bool]:
-    """A cached measurement under ``key`` (+ this host and torch version), else ``measure()`` stored; (value, cached)."""
-    full = f"{key}|{_key('', 0, 0, None, 'cpu').split('|', 4)[4]}"
-    table = _read(cache_path())
-    if full in table:
-        return float(table[full]), True
-    value = float(measure())
-    table = _read(cache_path())
-    table[full] = value
+def _host_key(key: str, device: str = "cpu") -> str:
+    return f"{key}|{_key('', 0, 0, None, device).split('|', 4)[4]}"
+
+
+def lookup(key: str, device: str = "cpu") -> float | None:
+    """The value stored under ``key`` for this host (or GPU), thread count and torch version, or None."""
+    value = _read(cache_path()).get(_host_key(key, device))
+    return None if value is None else float(value)
+
+
+def store(key: str, value: float, device: str = "cpu") -> None:
+    """Store ``value`` under ``key`` for this host, thread count and torch version (replacing an older one)."""
     path = cache_path()
+    table = _read(path)
+    table[_host_key(key, device)] = float(value)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
     tmp.replace(path)
+
+
+def remember(key: str, measure) -> tuple[float, bool]:
+    """A cached measurement under ``key`` (+ this host and torch version), else ``measure()`` stored; (value, cached)."""
+    value = lookup(key)
+    if value is not None:
+        return value, True
+    value = float(measure())
+    store(key, value)
     return value, False
 
 

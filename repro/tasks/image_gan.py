@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import torch
 
-from repro.core.image_gan import (Evaluator, FID_TAU, ImageGAN, TrainSettings, choose_architecture, resolve_recipe,
-                                  train)
+from repro.core.image_gan import FID_TAU, ImageGAN, TrainSettings, choose_architecture, resolve_recipe, train
 from repro.data import data_root, get_dataset
+from repro.metrics.evaluator import Evaluator
 from repro.runtime import seed_everything
 
 EVAL_DEFAULTS = {"extractor": "auto", "every": 0, "samples": 1000, "final_samples": 50000, "real_samples": 10000,
@@ -156,9 +156,10 @@ def run(cfg: dict, ctx) -> dict:
                      f"{cfg['dataset']}, and this run scores the stand-in {cfg.get('data_source')}")
     settings = TrainSettings(steps=steps, batch_size=batch_size, eval_every=int(ev["every"]),
                              eval_samples=int(ev["samples"]), final_samples=int(ev["final_samples"]),
-                             metrics=metrics, lr_decay=bool(cfg.get("lr_decay", False)), fid_threshold=tau,
-                             threshold_needs_calibration=needs_calibration, seed=seed, notes=notes)
-    result = train(gan, dataset, evaluator, settings, ctx)
+                             metrics=metrics, fid_threshold=tau, threshold_needs_calibration=needs_calibration,
+                             seed=seed, notes=notes)
+    decay = evaluator.lr_decay() if cfg.get("lr_decay", False) else None
+    result = train(gan, dataset, evaluator, settings, ctx, lr_decay=decay)
     n_out = int(cfg.get("d_outputs", 0) or 0)
     if n_out:
         x, labels = real_images(dataset, n_out, seed=1)

@@ -30,7 +30,7 @@ class StubExtractor:
 
 @pytest.fixture
 def stub_extractor(monkeypatch):
-    from repro.core.image_gan import evaluation
+    from repro.metrics import evaluator as evaluation
 
     made = {}
 

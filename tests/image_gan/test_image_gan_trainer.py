@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from repro.core.image_gan import Evaluator, ImageGAN, TrainSettings, train
+from repro.core.image_gan import ImageGAN, TrainSettings, train
 from repro.data import get_dataset
+from repro.metrics.evaluator import Evaluator
 from repro.runtime import Diverged, RunContext
 
 RECIPE = {"family": "image-gan", "loss": "mmd", "lambda": 1.0, "kernel": "rbf1", "bounded": True, "out_dim": 4,
@@ -44,13 +45,13 @@ def _setup(recipe=RECIPE):
     return ds, real, gan
 
 
-def _run(run_dir: Path, ctx_cls=RunContext, steps=4, **kw):
+def _run(run_dir: Path, ctx_cls=RunContext, steps=4, lr_decay=False, **kw):
     ds, real, gan = _setup(kw.pop("recipe", RECIPE))
     ev = Evaluator(real, "stub", "cpu", kid_subsets=2, kid_subset_size=8, is_splits=2)
     settings = TrainSettings(steps=steps, batch_size=4, eval_every=2, eval_samples=8, final_samples=8,
                              metrics=("fid", "kid"), seed=3, **kw)
     ctx = ctx_cls(run_dir=run_dir, checkpoint_every=2)
-    return gan, train(gan, ds, ev, settings, ctx)
+    return gan, train(gan, ds, ev, settings, ctx, lr_decay=ev.lr_decay() if lr_decay else None)
 
 
 def test_resumed_run_equals_uninterrupted(tmp_path, stub_extractor):

@@ -4,7 +4,7 @@ import copy
 import pytest
 
 from repro.cli import main
-from repro.preflight import GB, cheap_problems, eval_memory, preflight
+from repro.preflight import CPU_BATCH, GB, Mode, cheap_problems, eval_memory, preflight
 from repro.spec import all_specs, expand, find_job
 
 LIMIT_GB = 64  # host memory a paper-scale evaluation may use here (a stated budget, not a measurement)
@@ -56,7 +56,7 @@ def test_missing_dataset_steps_on_random_tensors_of_the_real_shape_and_says_so(n
     runs = expand(find_job("kernelnet-table2"), "paper", methods=["sn-gan"], datasets=["celeba"], seeds=1)
     rows, failures = preflight(runs, "paper", quick=True, memory_limit_gb=LIMIT_GB)
     assert not failures
-    assert "random 3×160×160 (celeba160 absent)" in rows[0][2] and "2 steps at batch 2" in rows[0][2]
+    assert "random 3×160×160 (celeba160 absent)" in rows[0][3] and "2 steps" in rows[0][3] and rows[0][2] == "2 of 64"
 
 
 def test_relative_kid_memory_is_linear_in_the_real_count(no_data):
@@ -100,3 +100,54 @@ def test_preflight_command_prints_one_table(no_data, capsys):
     assert main(["preflight", "table2", "--method", "rep-gan-dk", "--dataset", "cifar10", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "1 distinct configurations" in out and "rep-gan-dk · cifar10" in out and "eval GB (protocol)" in out
+
+
+def test_progress_says_the_expected_time_then_one_line_per_configuration(no_data, capsys):
+    runs = expand(find_job("kernelnet-table2"), "paper", methods=["sn-gan", "wgan-gp"], datasets=["cifar10"])
+    memo = {}
+    preflight(runs, "paper", quick=True, memory_limit_gb=LIMIT_GB, progress=True, memo=memo)
+    first = capsys.readouterr().err.strip().splitlines()  # captured: not a terminal, so plain lines
+    assert first[0] == ("repro preflight: 2 configurations; expected: unknown (no check of this job timed on "
+                        "this host yet; the next run will say)")
+    assert len(first) == 3
+    for i, (line, label) in enumerate(zip(first[1:], ["sn-gan · cifar10", "wgan-gp · cifar10"]), start=1):
+        assert line.startswith(f"[{i}/2, 00:") and " elapsed, ~" in line and " left] " in line  # done/total, times
+        assert f"] {label}: ok; batch 2 of 64; " in line and line.endswith(" s)")  # what, and its seconds
+    preflight(runs, "paper", quick=True, memory_limit_gb=LIMIT_GB, progress=True, memo=memo)
+    again = capsys.readouterr().err.strip().splitlines()
+    assert again[0].startswith("repro preflight: 2 configurations; expected: about 00:")  # from the cache now
+    assert "(each check's time at its last run here)" in again[0] and len(again) == 3
+
+
+def test_each_default_cpu_check_runs_at_the_batch_the_table_states(no_data, monkeypatch):
+    from repro.core.image_gan import ImageGAN
+    from repro.tasks import ivae
+
+    assert Mode.resolve("cpu", None, quick=False, full=False) == Mode(CPU_BATCH, one_update=True, steps=1)
+    assert Mode.resolve("cpu", None, quick=False, full=True).batch is None  # --full: the job's batch
+    assert Mode.resolve("cuda", None, quick=False, full=False).batch is None  # a GPU: the job's batch
+    seen = []
+    step, train_model = ImageGAN.train_step, ivae.train_model
+
+    def spy_step(self, next_real, z_gen):
+        def real():
+            x = next_real()
+            seen[-1].append(x.shape[0])
+            return x
+        seen.append([])
+        return step(self, real, z_gen)
+
+    def spy_train(model, x, cfg, ctx):
+        seen.append([cfg["train"]["batch_size"]])
+        return train_model(model, x, cfg, ctx)
+
+    monkeypatch.setattr(ImageGAN, "train_step", spy_step)
+    monkeypatch.setattr(ivae, "train_model", spy_train)
+    runs = expand(find_job("kernelnet-table2"), "paper", methods=["sn-gan", "smmd-gan"], datasets=["cifar10"])
+    runs += expand(find_job("kernelnet-fig7"), "paper")[:1]
+    rows, failures = preflight(runs, "paper", memory_limit_gb=LIMIT_GB)
+    assert not failures and len(rows) == len(seen) == 3
+    for row, batches in zip(rows, seen):
+        stated, job = row[2].split(" of ")
+        assert set(batches) == {int(stated)} == {min(CPU_BATCH, int(job))}, (row[0], row[2], batches)
+    assert [len(b) for b in seen[:2]] == [2, 2]  # one step: one D update and one G update, each on a real batch

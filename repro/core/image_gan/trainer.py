@@ -1,8 +1,13 @@
 """The image-GAN training loop: TTUR Adam, n_dis, evaluation every K steps keeping the best generator by
 KID, learning-rate decay on the relative KID test, exact checkpoint/resume, divergence detection.
 
-Knows nothing of YAML or launchers: it gets an :class:`~repro.core.image_gan.model.ImageGAN`, a real-batch
-stream, an evaluator and a :class:`repro.runtime.RunContext`-like ``ctx``.
+Knows nothing of YAML, launchers or metrics: it gets an :class:`~repro.core.image_gan.model.ImageGAN`, a
+real-batch stream, an evaluator, optionally a learning-rate decay signal, and a
+:class:`repro.runtime.RunContext`-like ``ctx``. The evaluator (``repro/metrics/evaluator.py`` builds it) is
+anything with ``features(images) -> {"pool", ...}``, ``score(images, metrics, features=...) -> {"fid",
+"kid", ...}``, ``score_stream(make_batch, n, metrics) -> (scores, first batch)`` and ``calibrated``; the
+decay signal is called with each evaluation's features and returns True when the rate decays (000 §4.1:
+the relative KID test), and has ``state_dict``/``load_state_dict`` for exact resume.
 """
 from __future__ import annotations
 
@@ -12,10 +17,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from repro.metrics import RelativeKIDDecay
 from repro.runtime import Diverged
 
-from .evaluation import Evaluator
 from .model import ImageGAN, real_batches
 
 # FID thresholds τ above which a run counts as diverged (003 Fig. S2); by paper dataset name.
@@ -32,7 +35,6 @@ class TrainSettings:
     eval_samples: int = 1000          # generated images per evaluation during training
     final_samples: int = 50000        # generated images for the reported metrics
     metrics: tuple = ("fid", "kid")   # reported metrics
-    lr_decay: bool = False            # relative KID test (000 §4.1)
     lr_decay_factor: float = LR_DECAY_FACTOR
     fid_threshold: float | None = None
     threshold_needs_calibration: bool = True
@@ -64,8 +66,9 @@ def _eval_generator(seed: int, step: int) -> torch.Generator:
     return torch.Generator().manual_seed(10_007 * (seed + 1) + step)
 
 
-def train(gan: ImageGAN, dataset, evaluator: Evaluator, settings: TrainSettings, ctx) -> dict:
-    """Train, evaluate, checkpoint; returns {"metrics", "steps", "notes", "best_step"}.
+def train(gan: ImageGAN, dataset, evaluator, settings: TrainSettings, ctx, lr_decay=None) -> dict:
+    """Train, evaluate, checkpoint; returns {"metrics", "steps", "notes", "best_step"}. ``lr_decay``: the
+    decay signal (module docstring), or None for constant learning rates.
 
     Raises :class:`repro.runtime.Diverged` on a NaN/inf loss or FID, or a reported (final) FID above
     ``fid_threshold`` (see :func:`divergence`).
@@ -74,7 +77,6 @@ def train(gan: ImageGAN, dataset, evaluator: Evaluator, settings: TrainSettings,
     data_gen = torch.Generator().manual_seed(s.seed + 1_000_003)
     z_gen = torch.Generator().manual_seed(s.seed + 2_000_003)
     fixed_z = gan.noise_batch(GRID_SIDE * GRID_SIDE, torch.Generator().manual_seed(s.seed + 3_000_003))
-    decay = RelativeKIDDecay()
     best = {"kid": math.inf, "step": 0, "G": None}
     start, stream_state, history = 0, None, []
 
@@ -83,14 +85,15 @@ def train(gan: ImageGAN, dataset, evaluator: Evaluator, settings: TrainSettings,
         gan.load_state_dict(state["gan"])
         data_gen.set_state(state["data_gen"])
         z_gen.set_state(state["z_gen"])
-        decay.load_state_dict(state["decay"])
+        if lr_decay is not None:
+            lr_decay.load_state_dict(state["decay"])
         best, start, stream_state, history = state["best"], int(state["step"]), state["stream"], state["history"]
     next_real, stream = real_batches(dataset, s.batch_size, data_gen, gan.device, stream_state)
 
     def checkpoint(step: int) -> None:
         ctx.save_checkpoint({"gan": gan.state_dict(), "data_gen": data_gen.get_state(), "z_gen": z_gen.get_state(),
-                             "decay": decay.state_dict(), "best": best, "step": step, "stream": stream(),
-                             "history": history})
+                             "decay": None if lr_decay is None else lr_decay.state_dict(), "best": best,
+                             "step": step, "stream": stream(), "history": history})
 
     def threshold_applies() -> bool:
         return s.fid_threshold is not None and (evaluator.calibrated or not s.threshold_needs_calibration)
@@ -108,7 +111,7 @@ def train(gan: ImageGAN, dataset, evaluator: Evaluator, settings: TrainSettings,
             raise Diverged(f"{why} at step {step}", metrics={"fid": scores["fid"]}, step=step)
         if s.keep_best and scores["kid"] < best["kid"]:
             best.update(kid=scores["kid"], step=step, G=copy.deepcopy(gan.G.state_dict()))
-        if s.lr_decay and decay.step(evaluator.real["pool"], feats["pool"]):
+        if lr_decay is not None and lr_decay(feats):
             gan.set_lr_scale(gan.lr_scale * s.lr_decay_factor)
 
     losses: dict[str, float] = {}

@@ -1,4 +1,7 @@
-"""Sample-quality evaluation of an image generator: FID, KID, IS and MS-SSIM against real images.
+"""Sample-quality evaluation of an image generator: FID, KID, IS and MS-SSIM against real images, and the
+relative-KID learning-rate decay signal (000 §4.1) against the same real features. The image-GAN task
+builds an :class:`Evaluator` and hands it (and :meth:`Evaluator.lr_decay`) to the trainer of
+``repro/core/image_gan``, which calls them without importing this module.
 
 The feature extractor is ``inception`` (calibrated: TF-Inception weights) or ``random-inception``
 (offline, random weights: numbers are UNCALIBRATED and flagged so). ``auto`` takes ``inception`` when its
@@ -18,10 +21,13 @@ import os
 import numpy as np
 import torch
 
-from repro.metrics import (InceptionWeightsMissing, calibration_note, fid_from_features, get_extractor,
-                           inception_score, kid, ms_ssim_diversity)
-from repro.metrics.cache import cache_dir
-from repro.metrics.extractors import extractor_identity
+from .cache import cache_dir
+from .extractors import InceptionWeightsMissing, calibration_note, extractor_identity, get_extractor
+from .fid import fid_from_features
+from .inception_score import inception_score
+from .kid import kid
+from .ms_ssim import ms_ssim_diversity
+from .relative_kid import RelativeKIDDecay
 
 log = logging.getLogger(__name__)
 METRICS = ("fid", "kid", "is", "ms_ssim")
@@ -122,9 +128,25 @@ class Evaluator:
         images = torch.cat(kept) if kept else first
         return self.score(images, metrics, features=feats), first
 
+    def lr_decay(self) -> "KIDDecay":
+        """A fresh relative-KID decay signal against this evaluator's real features (the trainer's ``lr_decay``)."""
+        return KIDDecay(self.real["pool"])
+
     def real_scores(self, real_images: torch.Tensor, metrics) -> dict[str, float]:
         """The "Real data" row of 003 Table 1: real images scored like generated ones (IS, MS-SSIM)."""
         return self.score(real_images, [m for m in metrics if m in ("is", "ms_ssim")], features=self.real)
+
+
+class KIDDecay(RelativeKIDDecay):
+    """:class:`RelativeKIDDecay` bound to the real features: ``decay(features)`` → True when the learning
+    rate decays now, for the features of an evaluation's generated images."""
+
+    def __init__(self, real_pool: np.ndarray):
+        super().__init__()
+        self.real_pool = real_pool
+
+    def __call__(self, features: dict) -> bool:
+        return self.step(self.real_pool, features["pool"])
 
 
 def _disk_path(cache_key, extractor):
