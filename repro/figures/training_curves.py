@@ -44,17 +44,20 @@ _STEPS = FuncFormatter(lambda x, _: f"{x / 1e6:g}M" if x >= 1e6 else f"{x / 1e3:
 def _claim_bars(ax, spec, summary: pd.DataFrame, scale: str, value: str, metric: str, colours: dict) -> None:
     """Bars near the panel's top, one per ``table.claims`` entry on ``metric``: where it holds by budget."""
     claims = [c for c in (spec.table or {}).get("claims") or [] if c["metric"] == metric]
+    if claims:  # head room above the curves for the bars
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + (hi - lo) * 0.1 * len(claims) / (1 - 0.1 * len(claims)))
     where = blended_transform_factory(ax.transData, ax.transAxes)
     for k, claim in enumerate(claims):
         read = claim_by_budget(spec, summary, scale, claim, value) if (spec.table or {}).get("lead") else None
         if not read or not read[0]:
             continue
-        y = 0.96 - 0.07 * k
+        y = 0.97 - 0.1 * k
         for w in windows(read[0]):
             if w.outcome == "holds":
                 ax.plot([w.first, w.last], [y, y], color=colours.get(str(claim["method"]), "k"), lw=3,
                         transform=where, solid_capstyle="butt")
-        ax.text(0.01, y - 0.035, f"{claim['text']}", transform=ax.transAxes, fontsize=5, va="bottom")
+        ax.text(0.01, y - 0.05, f"{claim['text']}", transform=ax.transAxes, fontsize=5, va="bottom")
 
 
 def plot(spec, frame: pd.DataFrame, results_dir: Path, out_base: Path) -> list[Path]:
