@@ -5,7 +5,7 @@ import pytest
 
 from repro import paths, store
 from repro.aggregate import LEAD_CAP, footer, lead_scores, leading_value, render_markdown, table_summary
-from repro.convergence import late_change, mean_late_change
+from repro.convergence import late_change
 from repro.spec import SpecError, expand, load_spec, parse_value
 
 BASELINES = ("gan", "vae", "veegan", "unrolled-gan")
@@ -195,9 +195,6 @@ def test_late_change_reads_the_curve_point_nearest_the_window():
     assert late_change(curve, "modes", 0.2) == 4.0  # 10 at 80k minus 6 at 64k (= 0.8 × 80k)
     assert late_change(curve, "modes", 0.1) == 3.0  # minus 7 at 72k
     assert late_change(curve[:1], "modes", 0.2) is None and late_change([], "modes", 0.2) is None
-    flat = [{"step": 64000, "modes": 3.0}, {"step": 80000, "modes": 2.0}]
-    assert mean_late_change([curve, flat, curve[:1]], "modes", 0.2) == 1.5  # (4 - 1) / 2: no change from one point
-    assert mean_late_change([[]], "modes", 0.2) is None
 
 
 def test_footer_names_the_cells_still_moving(tmp_path, spec):

@@ -8,7 +8,7 @@ one-seed model of ``repro.core.toy`` trained on the same draws: its initial weig
 model's (built under ``torch.manual_seed(seed)``), and its latent noise and data come from its own
 ``torch.Generator`` (``noise_rngs[s]``), never from the global RNG.
 
-``StackedToy(family, params, sigma, seeds)``: ``train_step(x, lr_scale)`` with x of shape (S, N, 2)
+``StackedToy(family, params, sigma, seeds)``: ``train_step(x, rngs)`` with x of shape (S, N, 2)
 returns the per-seed losses {name: tensor (S,)}; ``sample(n, generators)`` -> (S, n, 2);
 ``seed_state(s)`` / ``load_seed_states(states)`` hold one seed's weights and Adam moments.
 
@@ -316,13 +316,11 @@ class StackedToy(nn.Module):
             for i, p in enumerate(self.nets[name]):
                 self.register_parameter(f"{name.replace('-', '_')}_{i}", p)
         self.opts: dict[str, torch.optim.Adam] = {}
-        self.base_lr: dict[str, float] = {}
         for oname, owned in opts.items():
             group = getattr(ref, oname).param_groups[0]
             ps = [p for n in owned for p in self.nets[n] if p.requires_grad]
             self.opts[oname] = torch.optim.Adam(ps, lr=group["lr"], betas=group["betas"], eps=group["eps"],
                                                 fused=True)
-            self.base_lr[oname] = group["lr"]
         if family == "sig":
             self.sigma, self.m = ref.sigma, ref.m
         if family in ("gan", "unrolled-gan"):
@@ -338,11 +336,6 @@ class StackedToy(nn.Module):
         return torch.stack([torch.randn(n, self.z_dim, generator=g) for g in rngs]).to(self.device)
 
     # ----------------------------------------------------------------------------- training
-    def set_lr_scale(self, scale: float) -> None:
-        for name, opt in self.opts.items():
-            for group in opt.param_groups:
-                group["lr"] = self.base_lr[name] * scale
-
     def _call(self, fn, *args):
         """``fn(*args)``, through ``torch.compile`` when the model was built with ``compile`` set."""
         if not self.compile:
@@ -367,9 +360,8 @@ class StackedToy(nn.Module):
         loss.sum().backward(inputs=params)  # seeds are independent: d(sum)/d(slice s) = seed s's gradient
         opt.step()
 
-    def train_step(self, x: torch.Tensor, rngs: list[torch.Generator], lr_scale: float = 1.0) -> dict[str, torch.Tensor]:
+    def train_step(self, x: torch.Tensor, rngs: list[torch.Generator]) -> dict[str, torch.Tensor]:
         """One training step of every seed; x: (S, N, d) data, ``rngs``: each seed's noise generator."""
-        self.set_lr_scale(lr_scale)
         x = x.to(self.device)
         return getattr(self, "_train_" + self.family.replace("-", "_"))(x, rngs)
 
