@@ -83,13 +83,13 @@ def test_default_job_end_to_end_through_the_cli(tmp_path, monkeypatch, capsys, e
     monkeypatch.setenv("REPRO_TABLES", str(tmp_path / "tables"))
     assert main(["run", "sig-table1", "--scale", "smoke", "--executor", executor, "--workers", "2"]) == 0
     out = capsys.readouterr().out
-    assert "10 to run" in out and "10 ok" in out
+    assert "15 to run" in out and "15 ok" in out  # 5 methods × 3 seeds
     table = (tmp_path / "tables" / "sig-table1.md").read_text()
     for label in ("Modes", "Proportion of high quality samples", "KL", "4.0 ± 3.08", "25 ± 0"):
         assert label in table
     assert "–" not in table.split("## Scale `smoke`")[1].split("\n- ")[0].replace("| –", "")  # every cell filled
     assert main(["run", "sig-table1", "--scale", "smoke", "--executor", executor]) == 0
-    assert "0 to run, 10 already done" in capsys.readouterr().out
+    assert "0 to run, 15 already done" in capsys.readouterr().out
 
 
 def test_readme_job_catalogue_matches_the_specs():
