@@ -130,12 +130,11 @@ class Frames:
         return self._frames[spec.id]
 
     def runs(self, spec: Spec) -> dict[str, dict]:
-        """Record key -> {"steps": training length or None, "curve": training curve or [], "notes": [...]}."""
+        """Record key -> {"steps": training length or None, "curve": training curve or []}."""
         if spec.id not in self._runs:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # corrupt records were reported by get()
-                self._runs[spec.id] = {rec["key"]: {"steps": rec.get("steps"), "curve": rec.get("curve") or [],
-                                                    "notes": [str(n) for n in rec.get("notes") or []]}
+                self._runs[spec.id] = {rec["key"]: {"steps": rec.get("steps"), "curve": rec.get("curve") or []}
                                        for rec in store.iter_records(self.results, spec.id)}
         return self._runs[spec.id]
 
@@ -283,7 +282,7 @@ def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
     verdict.qualifier = qualifier
     if claim.kind in BY_BUDGET:
         verdict.budgets = _by_budget(claim, spec, stats, cell_rows, {k: r["curve"] for k, r in runs.items()})
-    moving = _still_moving(spec, frame, cells, scale, runs)
+    moving = _still_moving(spec, frame, cells, scale)
     settled = [s for i, s in enumerate(stats) if i not in moving]
     if moving and claim.kind == "best_of" and 0 not in moving and len(settled) > 1 \
             and verdict.status == NOT_REPRODUCED:  # a settled cell beats the first: the moving ones need not decide
@@ -317,28 +316,19 @@ def _by_budget(claim: Claim, spec: Spec, stats: list[CellStats], cell_rows: list
     return out
 
 
-CAPPED_MOVING = "(the cap; still moving)"  # gmm_modes' note: training stopped at its step cap, still moving
-
-
-def _still_moving(spec: Spec, frame: pd.DataFrame, cells: list[dict], scale: str,
-                  runs: dict[str, dict]) -> dict[int, str]:
+def _still_moving(spec: Spec, frame: pd.DataFrame, cells: list[dict], scale: str) -> dict[int, str]:
     """``table.convergence``: the claim's cells still moving at their last budget (index -> label and why):
     the seeds' mean metric moved by more than the tolerance over the last part of training (the table
-    footer's test), or a run stopped at its step cap while its own convergence test still said it moved."""
+    footer's test)."""
     conv = (spec.table or {}).get("convergence")
     if not conv or "late_change" not in frame:
         return {}
     out = {}
     for i, cell in enumerate(cells):
         rows = _cell_rows(frame, spec, cell, scale)
-        ok = rows[rows.status == "ok"]
-        change = pd.to_numeric(ok.late_change, errors="coerce").dropna()
-        moved = f"{change.mean():+.1f} {conv['metric']} over the last {conv['window']:.0%}"
+        change = pd.to_numeric(rows[rows.status == "ok"].late_change, errors="coerce").dropna()
         if len(change) and abs(change.mean()) > conv["tolerance"]:
-            out[i] = f"{_cell_label(spec, cell)} ({moved})"
-        elif any(CAPPED_MOVING in n for k in ok.key for n in runs.get(k, {}).get("notes", [])):
-            out[i] = (f"{_cell_label(spec, cell)} (stopped at its step cap still moving, by its training's own "
-                      f"test; {moved})")
+            out[i] = f"{_cell_label(spec, cell)} ({change.mean():+.1f} {conv['metric']} over the last {conv['window']:.0%})"
     return out
 
 
