@@ -16,7 +16,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from . import store
-from .convergence import late_change
+from .convergence import late_change, still_moving
 from .curves import common_budgets, step_text, value_at, window_sentence
 from .spec import SCALES, Spec, expand, parse_value
 
@@ -141,6 +141,7 @@ def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
         if "late_change" in ok:
             changes = pd.to_numeric(ok.late_change, errors="coerce").dropna()
             row["late_change"] = float(changes.mean()) if len(changes) else math.nan
+            row["moving"], row["moving_how"] = still_moving(list(changes), spec.table["convergence"]["tolerance"])
             lengths = pd.to_numeric(ok.train_steps, errors="coerce").dropna()
             row["train_steps"] = int(lengths.max()) if len(lengths) else math.nan
         row["budgets"] = budget_stats(list(ok.curve), spec.metric_names)
@@ -521,18 +522,17 @@ def _claim_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
 
 
 def _convergence_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
-    """``table.convergence``: the cells whose mean metric still moved by more than the tolerance over the
-    last part of training, or that none did."""
+    """``table.convergence``: the cells whose seeds still moved beyond the tolerance over the last part of
+    training (:func:`repro.convergence.still_moving`), or that none did."""
     conv = (spec.table or {}).get("convergence")
     if not conv or sub.empty or "late_change" not in sub or sub.late_change.isna().all():
         return []
     metric, window, tol = conv["metric"], conv["window"], conv["tolerance"]
     dims = [d for d in spec.cell_dims() if d != "dataset" or len(spec.grid["datasets"]) > 1]
     cell = lambda r: " · ".join(str(r[d]) for d in dims)
-    moving = [f"{cell(r)} ({r.late_change:+.1f})"
-              for _, r in sub.iterrows() if pd.notna(r.late_change) and abs(r.late_change) > tol]
-    rule = (f"mean change of {metric} over the last {window:.0%} of training, from the curves in the records; "
-            f"tolerance ±{tol:g}")
+    moving = [f"{cell(r)} ({r.late_change:+.1f})" for _, r in sub.iterrows() if r.get("moving") == True]  # noqa: E712 (NaN: no curve)
+    rule = (f"the seeds' change of {metric} over the last {window:.0%} of training, from the curves in the records, "
+            f"beyond ±{tol:g} by a one-sided t-test at 0.05")
     lines = [f"Convergence ({rule}): every cell is within it." if not moving else
              f"Still moving at the end of training ({rule}): {', '.join(moving)}. These values may not be final, "
              "and claims that rest on them may change with longer training."]

@@ -15,3 +15,28 @@ def late_change(curve: list[dict], metric: str, window: float) -> float | None:
     last_step, last = points[-1]
     _, before = min(points[:-1], key=lambda p: abs(p[0] - (1 - window) * last_step))
     return float(last - before)
+
+
+def still_moving(changes: list[float], tolerance: float, alpha: float = 0.05, min_n: int = 3) -> tuple[bool, str]:
+    """Whether a cell still moves: its seeds' late changes lie beyond ±``tolerance``, significantly.
+
+    A one-sided one-sample t-test of the mean change against the tolerance on the side the mean lies
+    (H0: mean ≤ +tol, or ≥ -tol), at ``alpha``: one seed's jump in a noisy cell (a GAN seed finding a
+    mode late) does not flag it, a shift shared by the seeds does. Every seed moved by the same amount
+    (no spread): beyond the tolerance or not, exactly. Fewer than ``min_n`` seeds: no test; the mean
+    beyond the tolerance. Returns (moving, how it was decided)."""
+    changes = [float(c) for c in changes]
+    if not changes:
+        return False, "no curve"
+    mean = sum(changes) / len(changes)
+    if abs(mean) <= tolerance:
+        return False, f"mean {mean:+.2g} within ±{tolerance:g}"
+    if max(changes) == min(changes):
+        return True, f"every seed {mean:+.2g}"
+    if len(changes) < min_n:
+        return True, f"mean {mean:+.2g} beyond ±{tolerance:g} (n {len(changes)}: no test)"
+    from scipy.stats import ttest_1samp
+
+    side, bound = ("greater", tolerance) if mean > 0 else ("less", -tolerance)
+    p = float(ttest_1samp(changes, bound, alternative=side).pvalue)
+    return p < alpha, f"mean {mean:+.2g} beyond ±{tolerance:g}, one-sided p = {p:.2g}" + (" < " if p < alpha else " ≥ ") + f"{alpha:g}"

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import store
 from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, leading, paper_lookup, records_frame, summarize
+from ..convergence import still_moving
 from ..curves import common_budgets, value_at, window_sentence
 from ..spec import SCALES, Spec, parse_value
 from . import rules
@@ -294,7 +295,7 @@ def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
             return verdict
     if moving and verdict.status in (REPRODUCED, NOT_REPRODUCED):  # a snapshot of training, not its result
         verdict.reason = (f"would be {verdict.status}, but {', '.join(moving.values())} still moved at the end of "
-                          f"training (tolerance ±{spec.table['convergence']['tolerance']:g}; longer training may change it): "
+                          "training (longer training may change it): "
                           + verdict.reason)
         verdict.status = INCONCLUSIVE
     return verdict
@@ -318,8 +319,8 @@ def _by_budget(claim: Claim, spec: Spec, stats: list[CellStats], cell_rows: list
 
 def _still_moving(spec: Spec, frame: pd.DataFrame, cells: list[dict], scale: str) -> dict[int, str]:
     """``table.convergence``: the claim's cells still moving at their last budget (index -> label and why):
-    the seeds' mean metric moved by more than the tolerance over the last part of training (the table
-    footer's test)."""
+    the seeds' changes over the last part of training beyond the tolerance, significantly
+    (:func:`repro.convergence.still_moving`, the table footer's test)."""
     conv = (spec.table or {}).get("convergence")
     if not conv or "late_change" not in frame:
         return {}
@@ -327,8 +328,10 @@ def _still_moving(spec: Spec, frame: pd.DataFrame, cells: list[dict], scale: str
     for i, cell in enumerate(cells):
         rows = _cell_rows(frame, spec, cell, scale)
         change = pd.to_numeric(rows[rows.status == "ok"].late_change, errors="coerce").dropna()
-        if len(change) and abs(change.mean()) > conv["tolerance"]:
-            out[i] = f"{_cell_label(spec, cell)} ({change.mean():+.1f} {conv['metric']} over the last {conv['window']:.0%})"
+        moving, how = still_moving(list(change), conv["tolerance"], rules.ALPHA)
+        if moving:
+            out[i] = (f"{_cell_label(spec, cell)} ({change.mean():+.1f} {conv['metric']} over the last "
+                      f"{conv['window']:.0%}; {how})")
     return out
 
 

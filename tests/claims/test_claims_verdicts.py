@@ -172,7 +172,7 @@ def test_a_cell_still_moving_at_its_last_budget_decides_nothing(tmp_path, rise, 
     (v,) = evaluate([_modes_claim("greater_than", "sig", "gan")], specs_by_id(), tmp_path)
     assert v.status == status, v.reason
     if status == INCONCLUSIVE:
-        assert "gan · 0.2 (+2.0 modes over the last 20%)" in v.reason
+        assert "gan · 0.2 (+2.0 modes over the last 20%; every seed +2)" in v.reason
 
 
 def test_a_settled_cell_still_refutes_a_best_of_beside_a_moving_one(tmp_path):
