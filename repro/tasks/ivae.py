@@ -387,7 +387,7 @@ def run(cfg: dict, ctx) -> dict:
         notes.append(f"early stopping: trained {selection.curve[-1]['epoch']} epochs on {len(x_fit)} images; "
                      f"evaluated the weights of epoch {best['epoch']} (step {best['step']}), the lowest "
                      f"validation NLL {best['val_nll']:.3f} on {len(selection.x_val)} held-out images"
-                     + (" (the last epoch: validation still falling)" if best is selection.curve[-1] else ""))
+                     + (" (the last epoch validated: the validation NLL had not turned)" if best is selection.curve[-1] else ""))
     if stand_in:
         notes.append(f"STAND-IN data: trained and evaluated on {source}, not {cfg['dataset']}")
     label = f"{method} ({source}{', stand-in' if stand_in else ''})"
