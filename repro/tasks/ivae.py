@@ -8,16 +8,23 @@
   cfg['train']               {batch_size: 32, z_samples: 32, lr: 0.002, kernel_lr: 0.001, momentum: 0.9}
   cfg['model']               optional {alpha, lam} (000 eqs. 1 and 15; unstated in 000)
   cfg['evaluate']            any of: nll (Table 3), images (Fig. 5), tsne (Fig. 6), svm (Fig. 7)
-  cfg['ais']                 {examples: 5000, chains: 10, steps: 1000, leapfrog: 10}  (000 §4.2)
+  cfg['ais']                 {examples: 5000, chains: 10, steps: 1000, leapfrog: 10}  (000 §4.2);
+                             doubling_check: true also runs AIS at 2×chains and 2×steps on the same test
+                             points (metric nll_doubled): the estimate's own convergence check
+  cfg['early_stopping']      optional {validation_images, every_epochs, ais: {chains, steps, leapfrog}}:
+                             model selection on a held-out split of the training images (see Selection)
   cfg['svm']                 {labels: [100, 600, 1000, 3000], max_train: 10000}
   cfg['tsne']                {examples: 2000}
-Returns metrics: nll (−AIS log p(x), nats), svm_acc_<n> per label count; artifacts: recon_gen.png,
-tsne.png, svm.png, latents.pt. Training checkpoints at epoch ends (model, optimisers, epoch, step);
-the data order of epoch e is drawn from a generator seeded by (seed, e), so resume is exact.
+Returns metrics: nll (−AIS log p(x), nats), nll_doubled (with doubling_check), best_epoch (with
+early_stopping), svm_acc_<n> per label count; curve: the validation points {step, epoch, val_nll} (with
+early_stopping); artifacts: recon_gen.png, tsne.png, svm.png, latents.pt. Training checkpoints at epoch
+ends (model, optimisers, epoch, step, and the validation curve and best weights); the data order of
+epoch e is drawn from a generator seeded by (seed, e), so resume is exact.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import torch
 
@@ -31,7 +38,18 @@ DEFAULTS = {
     "svm": {"labels": [100, 600, 1000, 3000], "max_train": 10000},  # Kingma et al. 2014 label counts
     "tsne": {"examples": 2000},
     "images": {"count": 16},
+    # ours (000 trains a fixed 300 epochs and states no model selection): see Selection
+    "early_stopping": {"validation_images": 500, "every_epochs": 1, "ais": {"chains": 1, "steps": 100, "leapfrog": 2}},
 }
+AIS_KEYS = {"examples", "chains", "steps", "leapfrog", "doubling_check"}
+EARLY_STOPPING_KEYS = {"validation_images", "every_epochs", "ais"}
+# Fixed, independent of the training seed: every seed and method holds out the same validation images,
+# the validation AIS reuses the same chain noise at every epoch (common random numbers: epochs differ
+# only by their weights), and every seed and method is scored on the same test points (the methods'
+# differences are paired, and the seed spread holds no test-subset sampling noise).
+VALIDATION_SPLIT_SEED = 0
+VALIDATION_AIS_SEED = 0
+TEST_SUBSET_SEED = 0
 EVALUATIONS = ("nll", "images", "tsne", "svm")
 PROGRESS_EVERY = 10
 
@@ -75,6 +93,96 @@ def _test_split(name: str) -> str:
     return "test" if "test" in get_spec(name).splits else get_spec(name).splits[-1]
 
 
+# ----------------------------------------------------------------------------- AIS and model selection
+def ais_nll(model: VAEFamily, x: torch.Tensor, chains: int, steps: int, leapfrog: int, seed: int) -> float:
+    """−mean AIS log p(x) over the rows of x (nats; 000 §4.2, Wu et al. 2016). Touches no global RNG."""
+    model.requires_grad_(False)
+    try:
+        log_px = ais_log_likelihood(x, model.log_likelihood, model.latent_dim, num_chains=chains,
+                                    num_steps=steps, leapfrog_steps=leapfrog, seed=seed)
+    finally:
+        model.requires_grad_(True)
+    return float(-log_px.mean())
+
+
+def validation_split(n: int, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(training indices, validation indices): ``count`` of the n training images held out, drawn by a
+    generator seeded with VALIDATION_SPLIT_SEED (the same split for every training seed)."""
+    if not 1 <= count < n:
+        raise ValueError(f"ivae: early_stopping.validation_images must lie in [1, {n - 1}] "
+                         f"(the split has {n} training images), got {count}.")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(VALIDATION_SPLIT_SEED))
+    return order[count:].sort().values, order[:count].sort().values
+
+
+def best_point(curve: list[dict]) -> dict:
+    """The validation point of lowest val_nll; the earliest of equal ones (fewer epochs, same score)."""
+    if not curve:
+        raise ValueError("ivae: no validation point to select from.")
+    return min(curve, key=lambda p: (p["val_nll"], p["epoch"]))
+
+
+@dataclass
+class Selection:
+    """Early stopping as model selection (ours; 000 trains a fixed 300 epochs and states none).
+
+    Training runs its full fixed length; every ``every`` epochs (and at the last) the model is scored
+    by val_nll, −mean AIS log p(x) on the held-out images ``x_val`` at the cheap ``ais`` setting, with
+    the same AIS noise each time; the weights of the best-scoring epoch are kept and are what the
+    test AIS evaluates. Scoring draws only from its own generator, so the training trajectory is the
+    one without selection. The curve and best weights travel in the checkpoint: resume stays exact.
+    """
+    x_val: torch.Tensor
+    every: int
+    ais: dict
+    curve: list = field(default_factory=list)
+    best_state: dict | None = None
+
+    def observe(self, model: VAEFamily, epoch: int, step: int) -> None:
+        score = ais_nll(model, self.x_val.to(next(model.parameters()).device), self.ais["chains"],
+                        self.ais["steps"], self.ais["leapfrog"], VALIDATION_AIS_SEED)
+        self.curve.append({"step": step, "epoch": epoch, "val_nll": score})
+        if best_point(self.curve) is self.curve[-1]:
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def due(self, epoch: int, last: bool) -> bool:
+        return last or epoch % self.every == 0
+
+    def best(self) -> dict:
+        return best_point(self.curve)
+
+    def state(self) -> dict:
+        return {"curve": list(self.curve), "best_state": self.best_state}
+
+    def load(self, state: dict) -> None:
+        self.curve, self.best_state = list(state["curve"]), state["best_state"]
+
+
+def early_stopping_opts(cfg: dict) -> dict | None:
+    """The early_stopping config merged over DEFAULTS, or None when the spec asks for none."""
+    given = cfg.get("early_stopping")
+    if not given:
+        return None
+    unknown = set(given) - EARLY_STOPPING_KEYS
+    if unknown:
+        raise ValueError(f"ivae: unknown early_stopping key(s) {sorted(unknown)}; "
+                         f"choose from {', '.join(sorted(EARLY_STOPPING_KEYS))}.")
+    default = DEFAULTS["early_stopping"]
+    opts = {**default, **given, "ais": {**default["ais"], **(given.get("ais") or {})}}
+    if int(opts["every_epochs"]) < 1 or min(int(opts["ais"][k]) for k in ("chains", "steps", "leapfrog")) < 1:
+        raise ValueError("ivae: early_stopping.every_epochs and its ais chains, steps, leapfrog must be >= 1.")
+    return opts
+
+
+def split_for_selection(x_train: torch.Tensor, cfg: dict) -> tuple[torch.Tensor, Selection | None]:
+    """(images to train on, the Selection that scores the held-out rest), or (x_train, None)."""
+    opts = early_stopping_opts(cfg)
+    if opts is None:
+        return x_train, None
+    train_idx, val_idx = validation_split(len(x_train), int(opts["validation_images"]))
+    return x_train[train_idx], Selection(x_train[val_idx], int(opts["every_epochs"]), opts["ais"])
+
+
 # ----------------------------------------------------------------------------- training
 def build_optimizers(model: VAEFamily, train: dict) -> list[torch.optim.Optimizer]:
     """SGD with momentum 0.9; lr 0.002 for encoder and decoder, 0.001 for the kernel (000 §4.2)."""
@@ -84,7 +192,8 @@ def build_optimizers(model: VAEFamily, train: dict) -> list[torch.optim.Optimize
     return opts
 
 
-def train_model(model: VAEFamily, x_train: torch.Tensor, cfg: dict, ctx) -> int:
+def train_model(model: VAEFamily, x_train: torch.Tensor, cfg: dict, ctx, selection: Selection | None = None) -> int:
+    """Train for the fixed length of the spec; with a Selection, score the model at its epochs."""
     train = _opts(cfg, "train")
     epochs = int(cfg.get("epochs", 0))
     if epochs < 1:
@@ -100,6 +209,8 @@ def train_model(model: VAEFamily, x_train: torch.Tensor, cfg: dict, ctx) -> int:
         for opt, state in zip(optimizers, saved["optimizers"]):
             opt.load_state_dict(state)
         epoch, step = saved["epoch"], saved["step"]
+        if selection is not None and saved.get("selection"):
+            selection.load(saved["selection"])
     while step < total:
         order = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(cfg["seed"] * 100003 + epoch))
         for start in range(0, len(x_train), train["batch_size"]):
@@ -118,25 +229,41 @@ def train_model(model: VAEFamily, x_train: torch.Tensor, cfg: dict, ctx) -> int:
             if step % PROGRESS_EVERY == 0 or step == total:
                 ctx.progress(step, total, loss=loss.item(), **stats)
         epoch += 1
+        if selection is not None and selection.due(epoch, last=step >= total):
+            selection.observe(model, epoch, step)
         if ctx.checkpoint_every:  # at every epoch end (resume restarts at an epoch boundary)
             ctx.save_checkpoint({"model": model.state_dict(), "optimizers": [o.state_dict() for o in optimizers],
-                                 "epoch": epoch, "step": step})
+                                 "epoch": epoch, "step": step,
+                                 "selection": None if selection is None else selection.state()})
     return step
 
 
 # ----------------------------------------------------------------------------- evaluations
-def evaluate_nll(model: VAEFamily, x_test: torch.Tensor, cfg: dict, device) -> tuple[float, str]:
-    """−mean AIS log p(x) on a random subset of the test split (000 §4.2: 5000 points, 10×1000)."""
+def ais_opts(cfg: dict) -> dict:
     ais = _opts(cfg, "ais")
-    pick = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(cfg["seed"]))[:ais["examples"]]
+    unknown = set(ais) - AIS_KEYS
+    if unknown:
+        raise ValueError(f"ivae: unknown ais key(s) {sorted(unknown)}; choose from {', '.join(sorted(AIS_KEYS))}.")
+    return ais
+
+
+def evaluate_nll(model: VAEFamily, x_test: torch.Tensor, cfg: dict, device) -> tuple[dict, str]:
+    """{nll[, nll_doubled]}: −mean AIS log p(x) on a random subset of the test split (000 §4.2: 5000
+    points, 10 chains × 1000 intermediate distributions), the same subset for every seed and method.
+
+    With ``doubling_check`` AIS runs again at twice the chains and twice the intermediate distributions
+    on the same points: when the setting suffices, the two estimates agree within the seed spread."""
+    ais = ais_opts(cfg)
+    pick = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(TEST_SUBSET_SEED))[:ais["examples"]]
     x = x_test[pick].to(device)
-    model.requires_grad_(False)
-    log_px = ais_log_likelihood(x, model.log_likelihood, model.latent_dim, num_chains=ais["chains"],
-                                num_steps=ais["steps"], leapfrog_steps=ais["leapfrog"], seed=cfg["seed"])
-    model.requires_grad_(True)
+    metrics = {"nll": ais_nll(model, x, ais["chains"], ais["steps"], ais["leapfrog"], cfg["seed"])}
     note = (f"NLL by AIS: {len(x)} test points, {ais['chains']} chains x {ais['steps']} intermediate "
             f"distributions, {ais['leapfrog']} leapfrog steps")
-    return float(-log_px.mean()), note
+    if ais.get("doubling_check"):
+        metrics["nll_doubled"] = ais_nll(model, x, 2 * ais["chains"], 2 * ais["steps"], ais["leapfrog"], cfg["seed"])
+        note += (f"; doubling check: {2 * ais['chains']} x {2 * ais['steps']} gives {metrics['nll_doubled']:.3f} "
+                 f"against {metrics['nll']:.3f} (moved {metrics['nll_doubled'] - metrics['nll']:+.3f} nats)")
+    return metrics, note
 
 
 def save_image_grid(model: VAEFamily, x_test: torch.Tensor, cfg: dict, path) -> None:
@@ -248,13 +375,25 @@ def run(cfg: dict, ctx) -> dict:
                          f"use a labelled set (binarized-mnist-labelled).")
     model_opts = cfg.get("model") or {}
     model = VAEFamily(method, x_train.shape[1], alpha=model_opts.get("alpha"), lam=model_opts.get("lam")).to(ctx.device)
-    steps = train_model(model, x_train, cfg, ctx)
-    metrics, notes = {}, []
+    x_fit, selection = split_for_selection(x_train, cfg)
+    ais_opts(cfg)  # a bad ais key fails before training
+    steps = train_model(model, x_fit, cfg, ctx, selection)
+    metrics, notes, out = {}, [], {}
+    if selection is not None:
+        best = selection.best()
+        model.load_state_dict(selection.best_state)
+        metrics["best_epoch"] = best["epoch"]
+        out["curve"] = selection.curve
+        notes.append(f"early stopping: trained {selection.curve[-1]['epoch']} epochs on {len(x_fit)} images; "
+                     f"evaluated the weights of epoch {best['epoch']} (step {best['step']}), the lowest "
+                     f"validation NLL {best['val_nll']:.3f} on {len(selection.x_val)} held-out images"
+                     + (" (the last epoch validated: the validation NLL had not turned)" if best is selection.curve[-1] else ""))
     if stand_in:
         notes.append(f"STAND-IN data: trained and evaluated on {source}, not {cfg['dataset']}")
     label = f"{method} ({source}{', stand-in' if stand_in else ''})"
     if "nll" in evaluations:
-        metrics["nll"], note = evaluate_nll(model, x_test, cfg, ctx.device)
+        nll, note = evaluate_nll(model, x_test, cfg, ctx.device)
+        metrics.update(nll)
         notes.append(note)
     if "images" in evaluations:
         save_image_grid(model, x_test, cfg, ctx.artifact("recon_gen.png"))
@@ -270,4 +409,4 @@ def run(cfg: dict, ctx) -> dict:
         acc = svm_accuracies(z_train, y_train[:svm["max_train"]], z_test, y_test, svm["labels"], cfg["seed"])
         metrics.update({f"svm_acc_{n}": a for n, a in acc.items()})
         save_svm_plot(acc, f"SVM on latents: {label}", ctx.artifact("svm.png"))
-    return {"metrics": metrics, "steps": steps, "notes": notes}
+    return {"metrics": metrics, "steps": steps, "notes": notes, **out}

@@ -127,3 +127,65 @@ def test_ais_on_the_table3_decoder_matches_prior_importance_sampling():
     est = ais_log_likelihood(x, decoder.log_likelihood, latent_dim=2, num_chains=10, num_steps=300,
                              leapfrog_steps=5, seed=0)
     assert (est - truth).abs().max() < 0.3
+
+
+# ------------------------------------------------------------------ the doubling check (issue 28, 000 Table 3)
+class LinearGaussianDecoder(torch.nn.Module):
+    """p(x|z) = N(Wz + b, σ²I), z ~ N(0, I): the model interface ivae.evaluate_nll uses (log_likelihood,
+    latent_dim, requires_grad_), with log p(x) = log N(x; b, WWᵀ + σ²I) in closed form."""
+
+    def __init__(self, latent_dim=4, data_dim=12, noise_std=0.5, seed=0):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.ll, self.exact, self.simulate = linear_gaussian(latent_dim, data_dim, noise_std, seed)
+        self.anchor = torch.nn.Parameter(torch.zeros(1))  # gives requires_grad_ something to toggle
+
+    def log_likelihood(self, z, x):
+        return self.ll(z, x)
+
+
+def _mean_error(model, x, chains, steps):
+    est = ais_log_likelihood(x, model.log_likelihood, model.latent_dim, num_chains=chains, num_steps=steps,
+                             leapfrog_steps=5, seed=0)
+    error = est - model.exact(x)
+    return float(error.mean()), float(error.std() / math.sqrt(len(x)))
+
+
+def test_ais_converges_to_the_exact_linear_gaussian_log_px_as_chains_and_steps_grow():
+    # 4 latent dimensions, 12 observed with σ = 0.5: the posterior is narrow next to the prior, so short
+    # annealing is far below log p(x) and each rung of the ladder must close most of the gap
+    model = LinearGaussianDecoder()
+    x, _ = model.simulate(30, 1, torch.Generator().manual_seed(1))
+    ladder = [(1, 2), (2, 20), (8, 100), (16, 800)]
+    errors = [_mean_error(model, x, c, t) for c, t in ladder]
+    means = [m for m, _ in errors]
+    assert all(abs(b) < abs(a) for a, b in zip(means, means[1:])), means
+    assert means[0] < -10  # 1 chain × 2 steps: a gross underestimate (AIS is a stochastic lower bound)
+    mean, se = errors[-1]
+    # 16 × 800: within three standard errors of the mean over the 30 points (Monte Carlo noise) plus 0.1
+    # nat for the lower bound's remaining downward bias (Jensen gap ≈ Var(log w)/2C, small at 16 chains)
+    assert -(3 * se + 0.1) < mean < 3 * se, (mean, se)
+
+
+def test_doubling_check_flags_too_few_chains_and_steps_and_passes_sufficient_ones():
+    from repro.tasks import ivae
+
+    model = LinearGaussianDecoder()
+    x, _ = model.simulate(30, 1, torch.Generator().manual_seed(2))
+    truth_nll = float(-model.exact(x).mean())
+
+    def check(chains, steps):
+        cfg = {"seed": 0, "ais": {"examples": len(x), "chains": chains, "steps": steps, "leapfrog": 5,
+                                  "doubling_check": True}}
+        metrics, note = ivae.evaluate_nll(model, x, cfg, x.device)
+        assert set(metrics) == {"nll", "nll_doubled"} and "doubling check" in note
+        return metrics["nll"], metrics["nll_doubled"]
+
+    small, small_doubled = check(1, 2)
+    # too small: doubling moves the NLL by nats, and the estimate is far from the truth
+    assert small - small_doubled > 1.0 and small - truth_nll > 10.0
+    nll, doubled = check(8, 400)
+    # sufficient: doubling moves it by under 0.2 nat (a tenth of a nat of Monte Carlo noise on the mean of
+    # 30 examples, twice over), and an estimate that passes the check is itself within 0.3 nat of the truth
+    assert abs(nll - doubled) < 0.2 and abs(nll - truth_nll) < 0.3
+    assert model.anchor.requires_grad  # evaluate_nll hands the model back trainable
