@@ -122,9 +122,13 @@ def collect(sources: list[Path], dest: Path | None = None, clean: bool = False) 
     with tempfile.TemporaryDirectory() as tmp:  # the report reads the source run folders (figures use artifacts)
         staged = Path(tmp) / "results"
         bare = sorted({job for ident in everything if ident not in found for job in [ident[0]]})
+        untouched = sorted(set(bare) - {job for job, _ in found})  # no run of theirs among the sources
+        # their earlier figures, byte for byte (drawn with the artifacts a records-only redraw lacks)
+        kept = {f.name: f.read_bytes() for job in untouched if (f := dest / REPORT / "figures" / f"{job}.png").exists()}
         if bare:
-            _warn(f"runs of {', '.join(bare)} are in the reference but not in the sources given: their figures are "
-                  "drawn from records only (pass their results folders too for figures with artifacts)")
+            _warn(f"runs of {', '.join(bare)} are in the reference but not in the sources given: the figures of jobs "
+                  "with no run among the sources are kept as they were, the others drawn from records only (pass "
+                  "their results folders too to redraw them with artifacts)")
         for (job, key), (path, _) in everything.items():
             source = found.get((job, key), (path, None))[0].parent
             (staged / job).mkdir(parents=True, exist_ok=True)
@@ -144,6 +148,8 @@ def collect(sources: list[Path], dest: Path | None = None, clean: bool = False) 
         junk.unlink(missing_ok=True)
     for png in (dest / REPORT).rglob("*.png"):
         shrink_png(png)
+    for name, data in kept.items():
+        (dest / REPORT / "figures" / name).write_bytes(data)
     text = _provenance(everything, [Path(s) for s in sources], dest)
     store.write_text_atomic(dest / PROVENANCE, text)
     size = folder_size(dest)

@@ -17,6 +17,7 @@ from repro.cli import main  # noqa: E402
 from repro.report import markdown  # noqa: E402
 from repro.report.claims import report_blocks  # noqa: E402
 from repro.report.reference import collect  # noqa: E402
+from PIL import Image  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden"
 # The reference differs from "your results" in one run: there MMD-GAN-GP did not converge.
@@ -110,6 +111,24 @@ def test_collect_copies_records_only_and_writes_provenance(tmp_path, capsys):
     assert (tmp_path / "ref" / "report" / "README.md").exists()
     for path in (tmp_path / "ref" / "results").rglob("record.json"):
         store.read_record(path)
+
+
+def test_collect_keeps_the_figures_of_jobs_it_was_given_no_runs_of(tmp_path, capsys):
+    """A second collection from another job's results redraws that job's figure and leaves the first job's
+    alone: its runs' artifacts are not among the sources, and a records-only redraw would lose them."""
+    first, second, ref = tmp_path / "first", tmp_path / "second", tmp_path / "ref"
+    write_records(first, RUNS[2:4])  # slides-diracgan
+    collect([first], ref)
+    figure = ref / "report" / "figures" / "slides-diracgan.png"
+    assert figure.exists()
+    Image.new("RGB", (7, 5), (255, 0, 0)).save(figure)  # stands for a figure drawn from the run's artifacts
+    drawn = figure.read_bytes()
+    write_records(second, RUNS[:2])  # repulsive-figS1
+    collect([second], ref)
+    assert figure.read_bytes() == drawn and (ref / "report" / "figures" / "repulsive-figS1.png").exists()
+    assert "the figures of jobs with no run among the sources are kept as they were" in capsys.readouterr().err
+    collect([first], ref)  # given its runs again: redrawn
+    assert Image.open(figure).size != (7, 5)
 
 
 def test_collect_leaves_out_records_of_an_older_configuration(tmp_path, capsys):
