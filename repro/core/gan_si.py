@@ -61,8 +61,9 @@ class GANSI:
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=tuple(betas))
         self.opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=tuple(betas))
 
-    def noise(self, n: int, device) -> torch.Tensor:
-        return torch.randn(n, self.generator.z_dim).to(device)
+    def noise(self, n: int, device, rng: torch.Generator | None = None) -> torch.Tensor:
+        """z ~ N(0, I) drawn on the CPU from ``rng`` (default: the global stream), moved to ``device``."""
+        return torch.randn(n, self.generator.z_dim, generator=rng).to(device)
 
     def train_step(self, x_real: torch.Tensor, m: int | None = None) -> dict[str, float]:
         """One Alg. 1 iteration on N real images and M = ``m`` (default N) generated ones."""
@@ -88,8 +89,11 @@ class GANSI:
         self.opt_d.load_state_dict(state["opt_d"])
 
     @torch.no_grad()
-    def sample(self, n: int, device, batch_size: int = 1000) -> torch.Tensor:
+    def sample(self, n: int, device, batch_size: int = 1000, rng: torch.Generator | None = None) -> torch.Tensor:
+        """n images with batch norm in eval mode (running statistics read, not updated); the generator's
+        train/eval mode is restored afterwards. ``rng``: the noise stream (default: the global one)."""
+        was_training = self.generator.training
         self.generator.eval()
-        out = [self.generator(self.noise(min(batch_size, n - i), device)).cpu() for i in range(0, n, batch_size)]
-        self.generator.train()
+        out = [self.generator(self.noise(min(batch_size, n - i), device, rng)).cpu() for i in range(0, n, batch_size)]
+        self.generator.train(was_training)
         return torch.cat(out)
