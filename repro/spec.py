@@ -48,8 +48,9 @@ METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), 
 # table.reference: methods shown for reference (003's "Real data" row), never bolded as the best.
 # table.lead: {axis, methods}: the axis value whose `methods` agree best with the paper's values leads the
 # table (repro.aggregate.lead_scores); table.claims: the paper's claims, checked per value of that axis.
-# table.convergence: {metric, window, tolerance}: the footer names the cells whose mean `metric` still moved
-# by more than `tolerance` over the last `window` fraction of training (from the curves the records keep).
+# table.convergence: {metric, window, tolerance}: the footer names the cells whose seeds' `metric` still moved
+# beyond ±`tolerance` over the last `window` fraction of training, by a one-sided t-test at 0.05 (from the
+# curves the records keep; repro.convergence.still_moving).
 TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False), "best_over": (list, False),
          "best_by": (str, False), "reference": (list, False), "lead": (dict, False), "claims": (list, False),
          "convergence": (dict, False), "budgets": (list, False)}

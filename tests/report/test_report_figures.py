@@ -130,7 +130,7 @@ def test_training_curves_read_each_ok_runs_curve_from_its_record(tmp_path):
     spec = Spec(Path("curves.yaml"), {
         "id": "curves", "title": "Curves", "grid": {"methods": ["gan", "sig"], "datasets": ["g"], "axes": {"std": [0.2, 0.1]}},
         "metrics": [{"name": "modes", "direction": "higher"}],
-        "table": {"convergence": {"metric": "modes", "window": 0.2}, "lead": {"axis": "std", "methods": ["gan"]},
+        "table": {"convergence": {"metric": "modes", "window": 0.2, "tolerance": 1.0}, "lead": {"axis": "std", "methods": ["gan"]},
                   "claims": [{"text": "GAN below 6", "method": "gan", "metric": "modes", "max": 6}]},
         "paper_values": [{"method": "gan", "std": 0.2, "modes": "4.0 ± 3.08"}]})
     rows = []
