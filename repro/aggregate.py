@@ -532,7 +532,7 @@ def _convergence_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
     cell = lambda r: " · ".join(str(r[d]) for d in dims)
     moving = [f"{cell(r)} ({r.late_change:+.1f})" for _, r in sub.iterrows() if r.get("moving") == True]  # noqa: E712 (NaN: no curve)
     rule = (f"the seeds' change of {metric} over the last {window:.0%} of training, from the curves in the records, "
-            f"beyond ±{tol:g} by a one-sided t-test at 0.05")
+            f"beyond ±{tol:g} with a drift significant by a one-sided t-test at 0.05")
     lines = [f"Convergence ({rule}): every cell is within it." if not moving else
              f"Still moving at the end of training ({rule}): {', '.join(moving)}. These values may not be final, "
              "and claims that rest on them may change with longer training."]

@@ -49,8 +49,8 @@ METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), 
 # table.lead: {axis, methods}: the axis value whose `methods` agree best with the paper's values leads the
 # table (repro.aggregate.lead_scores); table.claims: the paper's claims, checked per value of that axis.
 # table.convergence: {metric, window, tolerance}: the footer names the cells whose seeds' `metric` still moved
-# beyond ±`tolerance` over the last `window` fraction of training, by a one-sided t-test at 0.05 (from the
-# curves the records keep; repro.convergence.still_moving).
+# beyond ±`tolerance` over the last `window` fraction of training, a drift significant by a one-sided t-test
+# against 0 at 0.05 (from the curves the records keep; repro.convergence.still_moving).
 TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False), "best_over": (list, False),
          "best_by": (str, False), "reference": (list, False), "lead": (dict, False), "claims": (list, False),
          "convergence": (dict, False), "budgets": (list, False)}

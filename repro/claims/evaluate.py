@@ -319,7 +319,7 @@ def _by_budget(claim: Claim, spec: Spec, stats: list[CellStats], cell_rows: list
 
 def _still_moving(spec: Spec, frame: pd.DataFrame, cells: list[dict], scale: str) -> dict[int, str]:
     """``table.convergence``: the claim's cells still moving at their last budget (index -> label and why):
-    the seeds' changes over the last part of training beyond the tolerance, significantly
+    the seeds' mean change over the last part of training beyond the tolerance, a significant drift
     (:func:`repro.convergence.still_moving`, the table footer's test)."""
     conv = (spec.table or {}).get("convergence")
     if not conv or "late_change" not in frame:

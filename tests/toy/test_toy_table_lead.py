@@ -197,20 +197,19 @@ def test_late_change_reads_the_curve_point_nearest_the_window():
     assert late_change(curve[:1], "modes", 0.2) is None and late_change([], "modes", 0.2) is None
 
 
-def test_still_moving_is_a_one_sided_test_against_the_tolerance():
+def test_still_moving_needs_a_significant_drift_beyond_the_tolerance():
     """Worked by hand with Student's t on 2 degrees of freedom, P(T > t) = 1/2 - t / (2 sqrt(t² + 2)):
-    changes 2, 3, 4 (mean 3, sd 1): t = (3 - 1) / (1/√3) = 3.46, p = 0.037 < 0.05, moving; changes 5, -1, 0
-    (mean 1.33, sd 3.21): t = 0.18, p = 0.44, one seed's jump, not moving."""
-    t = (3 - 1) / (1 / math.sqrt(3))
-    p = 0.5 - t / (2 * math.sqrt(t * t + 2))
+    changes 2, 3, 4 (mean 3 > 1, sd 1): t = 3 / (1/√3) = 5.2, p = 0.018 < 0.05, moving; changes 5, -1, 0
+    (mean 1.33 > 1, sd 3.21): t = 0.72, p = 0.27, one seed's jump, not moving."""
+    p_of = lambda t: 0.5 - t / (2 * math.sqrt(t * t + 2))
     moving, how = still_moving([2.0, 3.0, 4.0], 1.0)
-    assert moving and f"p = {p:.2g} < 0.05" in how
+    assert moving and f"p = {p_of(3 / (1 / math.sqrt(3))):.2g} < 0.05" in how
     mean = 4 / 3
     sd = math.sqrt(sum((c - mean) ** 2 for c in (5, -1, 0)) / 2)
-    t = (mean - 1) / (sd / math.sqrt(3))
     moving, how = still_moving([5.0, -1.0, 0.0], 1.0)
-    assert not moving and f"p = {0.5 - t / (2 * math.sqrt(t * t + 2)):.2g} ≥ 0.05" in how
-    assert still_moving([-2.0, -3.0, -4.0], 1.0)[0]            # falling counts the same, against -tol
+    assert not moving and f"p = {p_of(mean / (sd / math.sqrt(3))):.2g} ≥ 0.05" in how
+    assert still_moving([-2.0, -3.0, -4.0], 1.0)[0]            # falling counts the same
+    assert not still_moving([0.9, 1.0, 1.1], 1.0)[0]            # significant, but within the tolerance
     assert still_moving([1.5, 1.5], 1.0) == (True, "every seed +1.5")  # no spread: exact
     assert not still_moving([1.0, 1.0, 1.0], 1.0)[0]            # at the tolerance is within it
     assert still_moving([3.0, 2.0], 1.0)[0] and "no test" in still_moving([3.0, 2.0], 1.0)[1]  # n < 3
@@ -219,8 +218,8 @@ def test_still_moving_is_a_one_sided_test_against_the_tolerance():
 
 def test_footer_names_the_cells_still_moving(tmp_path, spec):
     """cpu scale (std 0.2), four seeds per method: the Unrolled GAN falls 2-3 modes over the last 20 % in
-    every seed (mean -2.5, significantly beyond ±1), the GAN jumps 7 modes in one seed only (mean +1.25 but
-    not significant), VAE and SIG end flat, VEEGAN +1 (at the tolerance)."""
+    every seed (mean -2.5 beyond ±1, a significant drift), the GAN jumps 7 modes in one seed only (mean +1.25,
+    not a significant drift), VAE and SIG end flat, VEEGAN +1 (at the tolerance)."""
     rises = {"gan": (7, -2, 0, 0), "unrolled-gan": (-2, -3, -2, -3), "vae": (0,) * 4, "sig": (0,) * 4, "veegan": (1,) * 4}
     lengths = {"gan": 320000, "unrolled-gan": 160000}  # the others: 80,000
     for run in expand(spec, "cpu", seeds=4):
@@ -230,7 +229,7 @@ def test_footer_names_the_cells_still_moving(tmp_path, spec):
         write(tmp_path, run, {"modes": end, "hq": 0.5, "kl": 1.0}, curve)
     lines = footer(spec, table_summary(spec, tmp_path), "cpu")
     line = next(x for x in lines if x.startswith("Still moving at the end of training"))
-    assert "beyond ±1 by a one-sided t-test at 0.05" in line and "last 20% of training" in line
+    assert "beyond ±1 with a drift significant by a one-sided t-test at 0.05" in line and "last 20% of training" in line
     assert "unrolled-gan · 0.2 (-2.5)" in line
     assert "gan · 0.2 (" not in line.replace("unrolled-gan", "") and "veegan" not in line and "vae" not in line
     assert "sig ·" not in line
