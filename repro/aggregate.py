@@ -141,7 +141,7 @@ def summarize(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
         if "late_change" in ok:
             changes = pd.to_numeric(ok.late_change, errors="coerce").dropna()
             row["late_change"] = float(changes.mean()) if len(changes) else math.nan
-            row["moving"], row["moving_how"] = still_moving(list(changes), spec.table["convergence"]["tolerance"])
+            row["moving"] = still_moving(list(changes), spec.table["convergence"]["tolerance"])[0]
             lengths = pd.to_numeric(ok.train_steps, errors="coerce").dropna()
             row["train_steps"] = int(lengths.max()) if len(lengths) else math.nan
         row["budgets"] = budget_stats(list(ok.curve), spec.metric_names)
