@@ -7,18 +7,7 @@ from repro.metrics.classifier import DigitClassifier
 from repro.runtime import RunContext
 from repro.spec import expand, find_job
 from repro.tasks import stacked_mnist
-
-
-class Interrupted(Exception):
-    pass
-
-
-class InterruptingContext(RunContext):
-    """Stops the run right after its first checkpoint, like a kill (in-process, without os._exit)."""
-
-    def save_checkpoint(self, state):
-        super().save_checkpoint(state)
-        raise Interrupted
+from interrupting import Interrupted, InterruptingContext
 
 
 @pytest.fixture

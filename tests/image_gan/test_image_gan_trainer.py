@@ -11,21 +11,10 @@ from repro.core.image_gan import ImageGAN, TrainSettings, train
 from repro.data import get_dataset
 from repro.metrics.evaluator import Evaluator
 from repro.runtime import Diverged, RunContext
+from interrupting import Interrupted, InterruptingContext
 
 RECIPE = {"family": "image-gan", "loss": "mmd", "lambda": 1.0, "kernel": "rbf1", "bounded": True, "out_dim": 4,
           "lipschitz": "pim", "noise": "uniform", "n_dis": 2, "betas": [0.5, 0.999]}
-
-
-class Interrupt(Exception):
-    pass
-
-
-class InterruptingContext(RunContext):
-    """Raises right after the first checkpoint is written (an in-process stand-in for a kill)."""
-
-    def save_checkpoint(self, state):
-        super().save_checkpoint(state)
-        raise Interrupt()
 
 
 _DIGITS = []
@@ -56,7 +45,7 @@ def _run(run_dir: Path, ctx_cls=RunContext, steps=4, lr_decay=False, **kw):
 
 def test_resumed_run_equals_uninterrupted(tmp_path, stub_extractor):
     gan_a, res_a = _run(tmp_path / "a", lr_decay=True)
-    with pytest.raises(Interrupt):
+    with pytest.raises(Interrupted):
         _run(tmp_path / "b", InterruptingContext, lr_decay=True)
     assert (tmp_path / "b" / "checkpoint.pt").exists()
     torch.manual_seed(12345)  # a fresh process would start from other RNG states: resume must restore them

@@ -6,6 +6,7 @@ import torch
 
 from repro.runtime import Diverged, RunContext
 from repro.tasks import gmm_modes
+from interrupting import Interrupted, InterruptingContext
 
 
 def cfg(method, **kw):
@@ -14,18 +15,6 @@ def cfg(method, **kw):
             "model": {"hidden": 16, "z_dim": 4}, "data": {"n_per_side": 5, "spacing": 2.0, "std": 0.05}}
     base.update(kw)
     return base
-
-
-class Interrupted(Exception):
-    pass
-
-
-class InterruptingContext(RunContext):
-    """Stops the run right after its first checkpoint, like a kill (in-process, without os._exit)."""
-
-    def save_checkpoint(self, state):
-        super().save_checkpoint(state)
-        raise Interrupted
 
 
 def test_smoke_run_returns_the_three_metrics_and_artifacts(tmp_path):
