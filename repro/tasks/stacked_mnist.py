@@ -136,10 +136,11 @@ class _Classifier:
         return self._loaded[1] if self._loaded else None
 
 
-def _train(model: GANSI, data, cfg: dict, ctx, clf: _Classifier) -> tuple[int, dict, list[dict]]:
-    """Train ``cfg['steps']`` steps (resuming from a checkpoint); returns (resumed step, last losses, curve)."""
+def _train(model: GANSI, data, cfg: dict, ctx, clf: _Classifier, every: int,
+           n_curve: int) -> tuple[int, dict, list[dict]]:
+    """Train ``cfg['steps']`` steps (resuming from a checkpoint), a curve point of ``n_curve`` images every
+    ``every`` steps (0: none); returns (resumed step, last losses, curve)."""
     steps, batch_size, seed = cfg["steps"], cfg["batch_size"], int(cfg.get("seed", 0))
-    every, n_curve = _curve_config(cfg)
     data_rng = torch.Generator().manual_seed(seed + 1_000_003)
     curve: list[dict] = []
 
@@ -178,7 +179,7 @@ def run(cfg: dict, ctx) -> dict:
     data = _images(source, cfg.get("data_root"))
     clf_name = cfg.get("classifier") or CLASSIFIER_FOR.get(source, "digits")
     lazy_clf = _Classifier(clf_name, ctx.device)
-    start, parts, curve = _train(model, data, cfg, ctx, lazy_clf)
+    start, parts, curve = _train(model, data, cfg, ctx, lazy_clf, curve_every, curve_samples)
 
     samples = model.sample(eval_samples, ctx.device)
     if not torch.isfinite(samples).all():
