@@ -10,12 +10,16 @@
   cfg['evaluate']            any of: nll (Table 3), images (Fig. 5), tsne (Fig. 6), svm (Fig. 7)
   cfg['ais']                 {examples: 5000, chains: 10, steps: 1000, leapfrog: 10}  (000 §4.2);
                              doubling_check: true also runs AIS at 2×chains and 2×steps on the same test
-                             points (metric nll_doubled): the estimate's own convergence check
+                             points (metric nll_doubled): the estimate's own convergence check;
+                             next_rung_examples: m (with doubling_check) also runs AIS at 4×chains and
+                             4×steps on the first m of those points (nll_quadrupled_sub, against the
+                             doubled run on the same m points, nll_doubled_sub): the next rung's check
   cfg['early_stopping']      optional {validation_images, every_epochs, ais: {chains, steps, leapfrog}}:
                              model selection on a held-out split of the training images (see Selection)
   cfg['svm']                 {labels: [100, 600, 1000, 3000], max_train: 10000}
   cfg['tsne']                {examples: 2000}
-Returns metrics: nll (−AIS log p(x), nats), nll_doubled (with doubling_check), best_epoch (with
+Returns metrics: nll (−AIS log p(x), nats), nll_doubled (with doubling_check), nll_doubled_sub and
+nll_quadrupled_sub (with next_rung_examples), best_epoch (with
 early_stopping), svm_acc_<n> per label count; curve: the validation points {step, epoch, val_nll} (with
 early_stopping); artifacts: recon_gen.png, tsne.png, svm.png, latents.pt. Training checkpoints at epoch
 ends (model, optimisers, epoch, step, and the validation curve and best weights); the data order of
@@ -41,7 +45,7 @@ DEFAULTS = {
     # ours (000 trains a fixed 300 epochs and states no model selection): see Selection
     "early_stopping": {"validation_images": 500, "every_epochs": 1, "ais": {"chains": 1, "steps": 100, "leapfrog": 2}},
 }
-AIS_KEYS = {"examples", "chains", "steps", "leapfrog", "doubling_check"}
+AIS_KEYS = {"examples", "chains", "steps", "leapfrog", "doubling_check", "next_rung_examples"}
 EARLY_STOPPING_KEYS = {"validation_images", "every_epochs", "ais"}
 # Fixed, independent of the training seed: every seed and method holds out the same validation images,
 # the validation AIS reuses the same chain noise at every epoch (common random numbers: epochs differ
@@ -94,15 +98,21 @@ def _test_split(name: str) -> str:
 
 
 # ----------------------------------------------------------------------------- AIS and model selection
-def ais_nll(model: VAEFamily, x: torch.Tensor, chains: int, steps: int, leapfrog: int, seed: int) -> float:
-    """−mean AIS log p(x) over the rows of x (nats; 000 §4.2, Wu et al. 2016). Touches no global RNG."""
+def ais_nll_per_point(model: VAEFamily, x: torch.Tensor, chains: int, steps: int, leapfrog: int,
+                      seed: int) -> torch.Tensor:
+    """−AIS log p(x), one value per row of x (nats; 000 §4.2, Wu et al. 2016). Touches no global RNG."""
     model.requires_grad_(False)
     try:
         log_px = ais_log_likelihood(x, model.log_likelihood, model.latent_dim, num_chains=chains,
                                     num_steps=steps, leapfrog_steps=leapfrog, seed=seed)
     finally:
         model.requires_grad_(True)
-    return float(-log_px.mean())
+    return -log_px
+
+
+def ais_nll(model: VAEFamily, x: torch.Tensor, chains: int, steps: int, leapfrog: int, seed: int) -> float:
+    """−mean AIS log p(x) over the rows of x (nats)."""
+    return float(ais_nll_per_point(model, x, chains, steps, leapfrog, seed).mean())
 
 
 def validation_split(n: int, count: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -244,25 +254,41 @@ def ais_opts(cfg: dict) -> dict:
     unknown = set(ais) - AIS_KEYS
     if unknown:
         raise ValueError(f"ivae: unknown ais key(s) {sorted(unknown)}; choose from {', '.join(sorted(AIS_KEYS))}.")
+    m = ais.get("next_rung_examples")
+    if m is not None and not (ais.get("doubling_check") and isinstance(m, int) and 1 <= m <= ais["examples"]):
+        raise ValueError(f"ivae: ais.next_rung_examples must be a whole number in [1, examples = {ais['examples']}] "
+                         f"and needs doubling_check: true, got {m!r}.")
     return ais
 
 
 def evaluate_nll(model: VAEFamily, x_test: torch.Tensor, cfg: dict, device) -> tuple[dict, str]:
-    """{nll[, nll_doubled]}: −mean AIS log p(x) on a random subset of the test split (000 §4.2: 5000
-    points, 10 chains × 1000 intermediate distributions), the same subset for every seed and method.
+    """{nll[, nll_doubled[, nll_doubled_sub, nll_quadrupled_sub]]}: −mean AIS log p(x) on a random subset
+    of the test split (000 §4.2: 5000 points, 10 chains × 1000 intermediate distributions), the same
+    subset for every seed and method.
 
     With ``doubling_check`` AIS runs again at twice the chains and twice the intermediate distributions
-    on the same points: when the setting suffices, the two estimates agree within the seed spread."""
+    on the same points: when the setting suffices, the two estimates agree within the seed spread. With
+    ``next_rung_examples`` m, AIS runs a third time at four times both on the first m points, so that the
+    doubled setting can be checked in turn (against the doubled run's values on those m points) without
+    retraining, should the first check fail."""
     ais = ais_opts(cfg)
     pick = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(TEST_SUBSET_SEED))[:ais["examples"]]
     x = x_test[pick].to(device)
-    metrics = {"nll": ais_nll(model, x, ais["chains"], ais["steps"], ais["leapfrog"], cfg["seed"])}
-    note = (f"NLL by AIS: {len(x)} test points, {ais['chains']} chains x {ais['steps']} intermediate "
-            f"distributions, {ais['leapfrog']} leapfrog steps")
+    chains, steps, leapfrog, seed = ais["chains"], ais["steps"], ais["leapfrog"], cfg["seed"]
+    metrics = {"nll": ais_nll(model, x, chains, steps, leapfrog, seed)}
+    note = (f"NLL by AIS: {len(x)} test points, {chains} chains x {steps} intermediate "
+            f"distributions, {leapfrog} leapfrog steps")
     if ais.get("doubling_check"):
-        metrics["nll_doubled"] = ais_nll(model, x, 2 * ais["chains"], 2 * ais["steps"], ais["leapfrog"], cfg["seed"])
-        note += (f"; doubling check: {2 * ais['chains']} x {2 * ais['steps']} gives {metrics['nll_doubled']:.3f} "
+        doubled = ais_nll_per_point(model, x, 2 * chains, 2 * steps, leapfrog, seed)
+        metrics["nll_doubled"] = float(doubled.mean())
+        note += (f"; doubling check: {2 * chains} x {2 * steps} gives {metrics['nll_doubled']:.3f} "
                  f"against {metrics['nll']:.3f} (moved {metrics['nll_doubled'] - metrics['nll']:+.3f} nats)")
+        m = ais.get("next_rung_examples")
+        if m:
+            metrics["nll_doubled_sub"] = float(doubled[:m].mean())
+            metrics["nll_quadrupled_sub"] = ais_nll(model, x[:m], 4 * chains, 4 * steps, leapfrog, seed)
+            note += (f"; next rung's check on the first {m} points: {4 * chains} x {4 * steps} gives "
+                     f"{metrics['nll_quadrupled_sub']:.3f} against {metrics['nll_doubled_sub']:.3f}")
     return metrics, note
 
 

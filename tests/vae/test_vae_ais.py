@@ -189,3 +189,38 @@ def test_doubling_check_flags_too_few_chains_and_steps_and_passes_sufficient_one
     # 30 examples, twice over), and an estimate that passes the check is itself within 0.3 nat of the truth
     assert abs(nll - doubled) < 0.2 and abs(nll - truth_nll) < 0.3
     assert model.anchor.requires_grad  # evaluate_nll hands the model back trainable
+
+
+def test_next_rung_check_scores_the_first_points_of_the_test_subset_at_four_times_chains_and_steps():
+    from repro.tasks import ivae
+
+    model = LinearGaussianDecoder()
+    x, _ = model.simulate(30, 1, torch.Generator().manual_seed(3))
+    m = 10
+    cfg = {"seed": 0, "ais": {"examples": 20, "chains": 2, "steps": 20, "leapfrog": 5, "doubling_check": True,
+                              "next_rung_examples": m}}
+    metrics, note = ivae.evaluate_nll(model, x, cfg, x.device)
+    assert set(metrics) == {"nll", "nll_doubled", "nll_doubled_sub", "nll_quadrupled_sub"}
+    assert f"first {m} points" in note
+    # the subset: the first m of the same seeded draw of 20 test points (not the first m rows of x)
+    pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(ivae.TEST_SUBSET_SEED))[:20]
+    truth_sub = float(-model.exact(x[pick[:m]]).mean())
+    truth_all = float(-model.exact(x[pick]).mean())
+    # (8, 80) on the m points is closer to their exact NLL than (4, 40) is, and both lie above it (AIS
+    # under-estimates log p(x)); the doubled run's m-point mean is not the 20-point mean
+    gap_doubled, gap_quadrupled = metrics["nll_doubled_sub"] - truth_sub, metrics["nll_quadrupled_sub"] - truth_sub
+    assert 0 < gap_quadrupled < gap_doubled, (gap_doubled, gap_quadrupled)
+    assert abs(metrics["nll_doubled"] - truth_all) < abs(metrics["nll"] - truth_all)
+    assert metrics["nll_doubled_sub"] != metrics["nll_doubled"]
+
+
+@pytest.mark.parametrize("ais,message", [
+    ({"examples": 5, "chains": 2, "steps": 3, "leapfrog": 1, "next_rung_examples": 2}, "needs doubling_check"),
+    ({"examples": 5, "chains": 2, "steps": 3, "leapfrog": 1, "doubling_check": True, "next_rung_examples": 6},
+     r"\[1, examples = 5\]"),
+])
+def test_next_rung_check_refuses_a_subset_it_cannot_take(ais, message):
+    from repro.tasks import ivae
+
+    with pytest.raises(ValueError, match=message):
+        ivae.ais_opts({"ais": ais})
