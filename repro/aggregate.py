@@ -18,6 +18,7 @@ from tabulate import tabulate
 from . import store
 from .convergence import late_change, still_moving
 from .curves import common_budgets, step_text, value_at, window_sentence
+from .estimate_ladder import RungCheck, check_rungs, chosen
 from .spec import SCALES, Spec, expand, parse_value
 
 STAND_IN_MARK, UNCALIBRATED_MARK = "†", "‡"
@@ -545,6 +546,27 @@ def _convergence_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
     return lines
 
 
+def estimate_rungs(spec: Spec, sub: pd.DataFrame) -> list[RungCheck]:
+    """``table.estimate_ladder`` checked over the cells of ``sub`` (summarize's rows at one scale)."""
+    ladder = (spec.table or {}).get("estimate_ladder")
+    if not ladder or sub.empty:
+        return []
+    dims = [d for d in spec.cell_dims() if d != "dataset" or len(spec.grid["datasets"]) > 1]
+    return check_rungs(ladder, sub, lambda r: " · ".join(str(r[d]) for d in dims))
+
+
+def _ladder_lines(spec: Spec, sub: pd.DataFrame) -> list[str]:
+    """Each rung's doubling check and the rung the claims read."""
+    checks = estimate_rungs(spec, sub)
+    if not checks:
+        return []
+    picked = chosen(checks)
+    return [("Estimate ladder (a rung holds when doubling its setting moves no cell's mean by more than that "
+             "cell's seed std): " + "; ".join(c.sentence() for c in checks) + ". "
+             + (f"Claims read {picked.metric}." if picked else
+                f"No rung holds: claims on {checks[0].metric} are inconclusive."))]
+
+
 def _describe(source: str) -> str:
     """A stand-in's name and what it is (the registry's description), for the † footer line."""
     try:
@@ -585,6 +607,7 @@ def footer(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
         lines += _best_over_lines(spec, sub)
     lines += _lead_lines(spec, summary, scale)
     lines += _convergence_lines(spec, sub)
+    lines += _ladder_lines(spec, sub)
     shown = table_values(spec, summary, scale)
     for axis, vals in shown.items():
         missing = [v for v in dim_values(spec, axis) if v not in vals]

@@ -53,11 +53,15 @@ METRIC = {"name": (str, True), "label": (str, False), "direction": (str, True), 
 # against 0 at 0.05 (from the curves the records keep; repro.convergence.still_moving).
 TABLE = {"rows": (str, True), "columns": (list, True), "caption": (str, False), "best_over": (list, False),
          "best_by": (str, False), "reference": (list, False), "lead": (dict, False), "claims": (list, False),
-         "convergence": (dict, False), "budgets": (list, False)}
+         "convergence": (dict, False), "budgets": (list, False), "estimate_ladder": (list, False)}
 # table.budgets: [{step, why}]: the same runs read at these training steps of their recorded curves, each a
 # table of its own after the end-of-training one (repro.aggregate.sections)
 BUDGET = {"step": (int, True), "why": (str, False)}
 CONVERGENCE = {"metric": (str, True), "window": (float, True), "tolerance": (float, True)}
+# table.estimate_ladder: [{metric, doubled, check}]: rungs of a Monte Carlo estimate's settings, cheapest first;
+# claims on the first rung's metric read the first rung whose doubling moves no cell's mean by more than its
+# seed std (repro.estimate_ladder), and the footer shows the check.
+RUNG = {"metric": (str, True), "doubled": (str, True), "check": (str, False)}
 FIGURE = {"plot": (str, True), "caption": (str, False)}
 
 
@@ -247,6 +251,12 @@ def validate(raw: Any, path: Path) -> Spec:
             if not 0 < conv["window"] < 1 or conv["tolerance"] < 0:
                 raise SpecError(f"{where}.table.convergence: window must lie in (0, 1) and tolerance be >= 0, "
                                 f"got {conv['window']} and {conv['tolerance']}")
+        for i, rung in enumerate(raw["table"].get("estimate_ladder") or []):
+            _check(f"{where}.table.estimate_ladder[{i}]", rung, RUNG)
+            unknown = [m for m in rung.values() if m not in spec.metric_names]
+            if unknown:
+                raise SpecError(f"{where}.table.estimate_ladder[{i}]: {', '.join(unknown)} not a metric of the job "
+                                f"(metrics: {', '.join(spec.metric_names)})")
         for i, budget in enumerate(raw["table"].get("budgets") or []):
             _check(f"{where}.table.budgets[{i}]", budget, BUDGET)
             if budget["step"] < 1:

@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from .. import store
-from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, leading, paper_lookup, records_frame, summarize
+from ..aggregate import STAND_IN_MARK, UNCALIBRATED_MARK, estimate_rungs, leading, paper_lookup, records_frame, summarize
+from ..estimate_ladder import chosen
 from ..convergence import still_moving
 from ..curves import common_budgets, value_at, window_sentence
 from ..spec import SCALES, Spec, parse_value
@@ -243,6 +244,10 @@ def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
     if not common:
         return Verdict(claim, UNTESTED, "the cells have records only at different scales", untested_reason="no-records")
     scale = max(common, key=RANK.get)
+    rungs = estimate_rungs(spec, summarize(frame[frame.scale == scale], spec))
+    rung = chosen(rungs)
+    on_ladder = bool(rungs) and rungs[0].metric in claim.metrics
+    read = {rungs[0].metric: rung.metric} if on_ladder and rung and rung.metric != rungs[0].metric else {}
     paper_dataset = None
     stats: list[CellStats] = []
     cell_rows: list[pd.DataFrame] = []
@@ -251,7 +256,7 @@ def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
         paper_dataset = resolve_cell(spec, cell).get("dataset")
         for metric in claim.metrics:
             label = _cell_label(spec, cell) + (f" {metric}" if len(claim.metrics) > 1 else "")
-            stats.append(_stats(rows, metric, label, scale, spec.id))
+            stats.append(_stats(rows, read.get(metric, metric), label, scale, spec.id))
             cell_rows.append(rows)
     evidence = [_evidence(c, "" if len(claim.metrics) > 1 else m, resolve_cell(spec, cell).get("dataset"))
                 for c, (cell, m) in zip(stats, [(cell, m) for cell in cells for m in claim.metrics])]
@@ -278,8 +283,16 @@ def evaluate_claim(claim: Claim, spec: Spec, frames: Frames) -> Verdict:
             f"{c.label}: {c.n_ok} ok runs without this metric" if c.n_ok else
             f"{c.label}: no run finished ok ({c.n_diverged} diverged, {c.n_failed} failed)" for c in dead)
         return verdict
+    if on_ladder and rung is None:
+        verdict.status = INCONCLUSIVE
+        verdict.reason = ("the estimate has not converged: no rung of the spec's estimate ladder holds ("
+                          + "; ".join(r.sentence() for r in rungs) + ")")
+        return verdict
     verdict.outcome = _apply(claim, spec, stats, verdict.evidence)
     verdict.status, verdict.reason = verdict.outcome.status, verdict.outcome.reason
+    if on_ladder:
+        verdict.reason += (f" (read at {rung.metric}, the first rung of the estimate ladder that holds: "
+                           + "; ".join(r.sentence() for r in rungs[:rungs.index(rung) + 1]) + ")")
     verdict.qualifier = qualifier
     if claim.kind in BY_BUDGET:
         verdict.budgets = _by_budget(claim, spec, stats, cell_rows, {k: r["curve"] for k, r in runs.items()})
