@@ -201,13 +201,14 @@ def eval_memory(cfg: dict, image_shape: tuple) -> dict[str, float]:
 def ais_memory(cfg: dict, data_dim: int = 784) -> dict[str, float]:
     """AIS of the ivae NLL: every chain of every test point at once, float32: position, momentum,
     gradient and the decoder's output per chain (stated model), and the test points; with the doubling
-    check, the largest of its runs (twice the chains; four times on next_rung_examples points)."""
-    from repro.tasks.ivae import _opts
+    check, the largest of its runs (twice the chains; 2^(k+1) times on rung k's next_rung_examples points)."""
+    from repro.tasks.ivae import _opts, next_rung_examples
 
     ais = _opts(cfg, "ais")
     latent = 32
     chains = ais["examples"] * ais["chains"] * (2 if ais.get("doubling_check") else 1)  # the doubled run's chains
-    chains = max(chains, (ais.get("next_rung_examples") or 0) * 4 * ais["chains"])
+    for k, m in enumerate(next_rung_examples(ais), start=1):
+        chains = max(chains, m * 2 ** (k + 1) * ais["chains"])
     return {"ais": chains * (3 * latent + 2 * data_dim) * 4 + ais["examples"] * data_dim * 4}
 
 

@@ -11,15 +11,17 @@
   cfg['ais']                 {examples: 5000, chains: 10, steps: 1000, leapfrog: 10}  (000 §4.2);
                              doubling_check: true also runs AIS at 2×chains and 2×steps on the same test
                              points (metric nll_doubled): the estimate's own convergence check;
-                             next_rung_examples: m (with doubling_check) also runs AIS at 4×chains and
-                             4×steps on the first m of those points (nll_quadrupled_sub, against the
-                             doubled run on the same m points, nll_doubled_sub): the next rung's check
+                             next_rung_examples: m or [m1, m2, ...] (with doubling_check, each at most
+                             the one before): rung k's check runs AIS at 2^(k+1)×chains and steps on the
+                             first m_k points, against the 2^k× values on the same points (k = 1:
+                             nll_quadrupled_sub against nll_doubled_sub; k = 2: nll_octupled_sub2 against
+                             nll_quadrupled_sub2): the next rungs' checks, without retraining
   cfg['early_stopping']      optional {validation_images, every_epochs, ais: {chains, steps, leapfrog}}:
                              model selection on a held-out split of the training images (see Selection)
   cfg['svm']                 {labels: [100, 600, 1000, 3000], max_train: 10000}
   cfg['tsne']                {examples: 2000}
-Returns metrics: nll (−AIS log p(x), nats), nll_doubled (with doubling_check), nll_doubled_sub and
-nll_quadrupled_sub (with next_rung_examples), best_epoch (with
+Returns metrics: nll (−AIS log p(x), nats), nll_doubled (with doubling_check), the rung checks' pairs
+(with next_rung_examples, see ``rung_metric_names``), best_epoch (with
 early_stopping), svm_acc_<n> per label count; curve: the validation points {step, epoch, val_nll} (with
 early_stopping); artifacts: recon_gen.png, tsne.png, svm.png, latents.pt. Training checkpoints at epoch
 ends (model, optimisers, epoch, step, and the validation curve and best weights); the data order of
@@ -254,23 +256,44 @@ def ais_opts(cfg: dict) -> dict:
     unknown = set(ais) - AIS_KEYS
     if unknown:
         raise ValueError(f"ivae: unknown ais key(s) {sorted(unknown)}; choose from {', '.join(sorted(AIS_KEYS))}.")
-    m = ais.get("next_rung_examples")
-    if m is not None and not (ais.get("doubling_check") and isinstance(m, int) and 1 <= m <= ais["examples"]):
-        raise ValueError(f"ivae: ais.next_rung_examples must be a whole number in [1, examples = {ais['examples']}] "
-                         f"and needs doubling_check: true, got {m!r}.")
+    rungs = next_rung_examples(ais)
+    limit = ais["examples"]
+    for m in rungs:
+        if not (ais.get("doubling_check") and isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= limit):
+            raise ValueError(f"ivae: ais.next_rung_examples must be whole numbers, each in [1, examples = "
+                             f"{ais['examples']}] and at most the one before, and needs doubling_check: true; "
+                             f"got {ais.get('next_rung_examples')!r}.")
+        limit = m
     return ais
 
 
+def next_rung_examples(ais: dict) -> list:
+    """The spec's ``next_rung_examples`` as a list (a single number is one rung)."""
+    m = ais.get("next_rung_examples")
+    return [] if m is None else list(m) if isinstance(m, (list, tuple)) else [m]
+
+
+_FACTOR_WORDS = {2: "doubled", 4: "quadrupled", 8: "octupled"}
+
+
+def rung_metric_names(k: int) -> tuple[str, str]:
+    """(the 2^k× value, the 2^(k+1)× value) on rung k's check points (k = 1, 2, ...): the metrics the
+    spec's ``table.estimate_ladder`` names as a rung's ``check`` and ``doubled``."""
+    suffix = "_sub" if k == 1 else f"_sub{k}"
+    word = lambda f: _FACTOR_WORDS.get(f, f"x{f}")  # noqa: E731
+    return f"nll_{word(2 ** k)}{suffix}", f"nll_{word(2 ** (k + 1))}{suffix}"
+
+
 def evaluate_nll(model: VAEFamily, x_test: torch.Tensor, cfg: dict, device) -> tuple[dict, str]:
-    """{nll[, nll_doubled[, nll_doubled_sub, nll_quadrupled_sub]]}: −mean AIS log p(x) on a random subset
-    of the test split (000 §4.2: 5000 points, 10 chains × 1000 intermediate distributions), the same
-    subset for every seed and method.
+    """{nll[, nll_doubled[, the rung checks' pairs]]}: −mean AIS log p(x) on a random subset of the test
+    split (000 §4.2: 5000 points, 10 chains × 1000 intermediate distributions), the same subset for every
+    seed and method.
 
     With ``doubling_check`` AIS runs again at twice the chains and twice the intermediate distributions
-    on the same points: when the setting suffices, the two estimates agree within the seed spread. With
-    ``next_rung_examples`` m, AIS runs a third time at four times both on the first m points, so that the
-    doubled setting can be checked in turn (against the doubled run's values on those m points) without
-    retraining, should the first check fail."""
+    on the same points: when the setting suffices, the two estimates agree within the seed spread. Each
+    entry m_k of ``next_rung_examples`` runs AIS once more, at 2^(k+1) times both on the first m_k points,
+    and keeps the 2^k-times values of the same points beside it, so that each doubled setting can be
+    checked in turn without retraining, should the check below it fail."""
     ais = ais_opts(cfg)
     pick = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(TEST_SUBSET_SEED))[:ais["examples"]]
     x = x_test[pick].to(device)
@@ -279,16 +302,18 @@ def evaluate_nll(model: VAEFamily, x_test: torch.Tensor, cfg: dict, device) -> t
     note = (f"NLL by AIS: {len(x)} test points, {chains} chains x {steps} intermediate "
             f"distributions, {leapfrog} leapfrog steps")
     if ais.get("doubling_check"):
-        doubled = ais_nll_per_point(model, x, 2 * chains, 2 * steps, leapfrog, seed)
-        metrics["nll_doubled"] = float(doubled.mean())
+        below = ais_nll_per_point(model, x, 2 * chains, 2 * steps, leapfrog, seed)
+        metrics["nll_doubled"] = float(below.mean())
         note += (f"; doubling check: {2 * chains} x {2 * steps} gives {metrics['nll_doubled']:.3f} "
                  f"against {metrics['nll']:.3f} (moved {metrics['nll_doubled'] - metrics['nll']:+.3f} nats)")
-        m = ais.get("next_rung_examples")
-        if m:
-            metrics["nll_doubled_sub"] = float(doubled[:m].mean())
-            metrics["nll_quadrupled_sub"] = ais_nll(model, x[:m], 4 * chains, 4 * steps, leapfrog, seed)
-            note += (f"; next rung's check on the first {m} points: {4 * chains} x {4 * steps} gives "
-                     f"{metrics['nll_quadrupled_sub']:.3f} against {metrics['nll_doubled_sub']:.3f}")
+        for k, m in enumerate(next_rung_examples(ais), start=1):
+            factor = 2 ** (k + 1)
+            now, then = rung_metric_names(k)
+            above = ais_nll_per_point(model, x[:m], factor * chains, factor * steps, leapfrog, seed)
+            metrics[now], metrics[then] = float(below[:m].mean()), float(above.mean())
+            note += (f"; rung check {k} on the first {m} points: {factor * chains} x {factor * steps} gives "
+                     f"{metrics[then]:.3f} against {metrics[now]:.3f}")
+            below = above
     return metrics, note
 
 

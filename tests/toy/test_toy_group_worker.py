@@ -29,6 +29,19 @@ def test_seed_groups_only_when_the_job_asks():
     assert [len(u) for u in seed_groups(plain)] == [1] * 5
 
 
+def test_sig_table1_trains_the_unrolled_gan_one_seed_per_unit_and_the_other_methods_stacked():
+    """A method's ``batch_seeds`` (method_config) decides its units: the Unrolled GAN's compiled step is
+    faster per seed alone than stacked (benchmarks/bench_toy_steps.py), the others' as fast or faster stacked."""
+    from repro.spec import expand, find_job
+
+    runs = expand(find_job("sig-table1"), "cpu")
+    units = seed_groups([r.config for r in runs])
+    sizes = sorted((u[0]["method"], len(u)) for u in units)
+    assert sizes == sorted([("gan", 10), ("vae", 10), ("veegan", 10), ("sig", 10)] + [("unrolled-gan", 1)] * 10)
+    # the ten one-seed units start last (the smallest), where they even out the two workers' loads
+    assert [u[0]["method"] for u in longest_first(units)][-10:] == ["unrolled-gan"] * 10
+
+
 def test_units_start_longest_first_by_their_cost():
     """Two workers, units of 5 × cost 1.6, 5 × 1.2, 5 × 1.0, 5 × 0.55 and 5 × 0.25 (sig-table1's gan, vae,
     veegan, unrolled-gan, sig): in the spec's order the last long unit starts late; longest first,

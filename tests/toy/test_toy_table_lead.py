@@ -61,7 +61,18 @@ def test_leading_std_is_the_hand_computed_one(spec, results):
     assert scores["0.2"][3] == scores["0.1"][3] == 0.0  # one seed per cell: no spread to err by
     assert leading_value(scores) == "0.2"
     lines = footer(spec, summary, "paper")
-    assert any(line.startswith("Leading std: 0.2") for line in lines)
+    lead = next(line for line in lines if line.startswith("Leading std: 0.2"))
+    # 0.05 has only the GAN's cells: the lead is among 0.2 and 0.1, and the footer says it is provisional
+    assert "provisional: std 0.05 has no complete records on the `paper` scale" in lead
+    assert "repro run sig-table1 --scale paper --axis std=0.05" in lead
+
+
+def test_a_lead_scored_on_every_value_of_the_axis_is_not_provisional(spec, results):
+    for run in expand(spec, "paper", seeds=1):
+        if run.config["std"] == 0.05 and run.method in BASELINES[1:]:
+            write(results, run, {k: v[0] + 5 * (v[1] or 1) for k, v in paper(spec, run.method).items()})
+    lead = next(line for line in footer(spec, table_summary(spec, results), "paper") if line.startswith("Leading"))
+    assert lead.startswith("Leading std: 0.2") and "provisional" not in lead
 
 
 def test_lead_score_standard_error_by_hand(tmp_path, spec):

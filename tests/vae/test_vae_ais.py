@@ -214,10 +214,38 @@ def test_next_rung_check_scores_the_first_points_of_the_test_subset_at_four_time
     assert metrics["nll_doubled_sub"] != metrics["nll_doubled"]
 
 
+def test_each_further_rung_checks_the_setting_below_it_on_fewer_points_at_twice_its_chains_and_steps():
+    from repro.tasks import ivae
+
+    model = LinearGaussianDecoder()
+    x, _ = model.simulate(30, 1, torch.Generator().manual_seed(3))
+    base = {"examples": 20, "chains": 2, "steps": 20, "leapfrog": 5, "doubling_check": True}
+    one, _ = ivae.evaluate_nll(model, x, {"seed": 0, "ais": {**base, "next_rung_examples": 10}}, x.device)
+    two, note = ivae.evaluate_nll(model, x, {"seed": 0, "ais": {**base, "next_rung_examples": [10, 4]}}, x.device)
+    assert ivae.rung_metric_names(2) == ("nll_quadrupled_sub2", "nll_octupled_sub2")
+    assert set(two) == set(one) | {"nll_quadrupled_sub2", "nll_octupled_sub2"}
+    assert {k: two[k] for k in one} == one  # a further rung leaves the ones below it as they were
+    assert "rung check 2 on the first 4 points: 16 x 160" in note
+    pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(ivae.TEST_SUBSET_SEED))[:20]
+    # rung 2 pairs the 4x values of rung 1's own run on its 10 points (their first 4: no new run at 4x) with a
+    # new run at 8x on those 4; the same seeded computation, so the same numbers
+    rung1_run = ivae.ais_nll_per_point(model, x[pick[:10]], 8, 80, 5, 0)
+    assert two["nll_quadrupled_sub2"] == float(rung1_run[:4].mean())
+    assert two["nll_quadrupled_sub"] == float(rung1_run.mean())
+    assert two["nll_octupled_sub2"] == float(ivae.ais_nll_per_point(model, x[pick[:4]], 16, 80 * 2, 5, 0).mean())
+    # and both estimate those 4 points' exact NLL (AIS noise on 4 points of this model: within 1.5 nats)
+    truth = float(-model.exact(x[pick[:4]]).mean())
+    assert abs(two["nll_quadrupled_sub2"] - truth) < 1.5 and abs(two["nll_octupled_sub2"] - truth) < 1.5
+
+
 @pytest.mark.parametrize("ais,message", [
     ({"examples": 5, "chains": 2, "steps": 3, "leapfrog": 1, "next_rung_examples": 2}, "needs doubling_check"),
     ({"examples": 5, "chains": 2, "steps": 3, "leapfrog": 1, "doubling_check": True, "next_rung_examples": 6},
      r"\[1, examples = 5\]"),
+    ({"examples": 5, "chains": 2, "steps": 3, "leapfrog": 1, "doubling_check": True, "next_rung_examples": [2, 3]},
+     "at most the one before"),
+    ({"examples": 5, "chains": 2, "steps": 3, "leapfrog": 1, "doubling_check": True, "next_rung_examples": [2, 0]},
+     "at most the one before"),
 ])
 def test_next_rung_check_refuses_a_subset_it_cannot_take(ais, message):
     from repro.tasks import ivae

@@ -234,9 +234,11 @@ def test_table3_cpu_scale_expands_to_nine_methods_times_three_seeds_with_selecti
     for r in runs:
         assert r.config["early_stopping"]["validation_images"] >= 1
         assert r.config["ais"]["doubling_check"] is True
-        # the next rung's check: n = 4e6 / (5 C T 10) test points at (2C, 2T) by the spec's cost rule
+        # rung k's check: n = 4e6 / (5 C T 10) test points at rung k's (C, T) = 2^k x the first rung's,
+        # by the spec's cost rule (25 at (8, 400), 6 at (16, 800))
         ais = r.config["ais"]
-        assert ais["next_rung_examples"] == 4_000_000 // (5 * 2 * ais["chains"] * 2 * ais["steps"] * 10)
+        assert ais["next_rung_examples"] == [4_000_000 // (5 * 2 ** k * ais["chains"] * 2 ** k * ais["steps"] * 10)
+                                             for k in (1, 2)]
         assert r.config["dataset_substitute"] == "mnist-5k-binarized"
         assert ivae.early_stopping_opts(r.config) is not None  # the spec's keys are the task's
         ivae.ais_opts(r.config)
