@@ -12,12 +12,12 @@ scale's stds, default its first):
   compiled  the same through torch.compile, in the job's ``compile`` mode (its compile time is printed apart: the first
             run on a machine compiles, later runs mostly load inductor's on-disk cache)
   compiled 1  the same, compiled, for one seed alone (a stack of one): the path of a method whose config says
-            ``batch_seeds: false``
-and the projected wall time of the cpu table: a method's seeds are one unit of work with ``batch_seeds`` (steps ×
-seeds × ms of the job's path (its ``compile`` setting) + compile + one evaluation every ``curve_every`` steps), else
-one unit per seed (each with its own compile), the steps being the spec's, units taken in the launcher's order
-(longest first by the spec's ``cost`` hints × steps, repro.launch.longest_first) by ``--workers`` workers; the
-measured ms per seed-step are the values those hints should hold.
+            ``stack: 1`` (its seeds train one after another)
+and the projected wall time of the cpu table: each method's seeds are one unit of work (steps × seeds × ms of the
+job's path (its ``compile`` and ``stack`` settings) + compile + one evaluation every ``curve_every`` steps), the
+steps being the spec's, units taken in the launcher's order (longest first by the spec's ``cost`` hints × steps,
+repro.launch.longest_first) by ``--workers`` workers; the measured ms per seed-step are the values those hints
+should hold.
 Figures depend on the machine and its load: compare ratios from one run.
 With ``--device cuda`` the step and the matrix-product rate are measured on the GPU (each timing ends
 with a synchronisation; the step's own per-step finiteness check already waits for the GPU), and the
@@ -35,7 +35,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from repro.core.toy import build_toy_model
 from repro.core.toy.stacked import StackedToy
 from repro.data.synthetic import gmm_grid_centers, sample_gmm_grid
-from repro.launch import longest_first, seed_groups
+from repro.launch import longest_first
 from repro.metrics.modes import gmm_grid_metrics
 from repro.spec import expand, find_job
 from repro.tasks.gmm_modes import data_protocol, keep_freed_memory, training_steps
@@ -142,8 +142,7 @@ def main() -> None:
         alone = StackedToy(method, cfg["model"], data["std"], seeds[:1], device=device,
                            compile=True if mode in (None, "default") else mode)
         compiled_one = timed(stacked_step(alone, rngs[:1], data_rngs[:1]), steps, device)
-        stacked_job = cfg.get("batch_seeds", False)
-        job_path = (compiled if stacked_job else compiled_one) if mode else batched
+        job_path = (compiled_one if cfg.get("stack") == 1 else compiled) if mode else batched
 
         torch.manual_seed(0)
         plain = build_toy_model(method, cfg["model"], data["std"], device)
@@ -158,25 +157,23 @@ def main() -> None:
         evaluation = time.perf_counter() - t0
         total_steps = training_steps(cfg, data["std"])
         evals = total_steps // int(cfg["curve_every"]) + 1
-        per_unit = len(seeds) if stacked_job else 1  # seeds per unit of work
-        unit = total_steps * per_unit * job_path + evals * evaluation * per_unit / len(seeds) \
-            + (compile_s if mode else 0)
+        unit = total_steps * len(seeds) * job_path + evals * evaluation + (compile_s if mode else 0)
         units[method] = unit
         bound = flop / (rate * 1e9)
         bounds[method] = bound * total_steps * len(seeds)
         r = (method, flop / 1e6, bound * 1e3, one_seed * 1e3, batched * 1e3, compiled * 1e3, compiled_one * 1e3,
-             compile_s, job_path / bound, one_seed / job_path, total_steps, unit * len(seeds) / per_unit / 60)
+             compile_s, job_path / bound, one_seed / job_path, total_steps, unit / 60)
         rows.append(r)
         print(f"{r[0]:<14}{r[1]:16.1f}{r[2]:10.3f}{r[3]:13.2f}{r[4]:12.3f}{r[5]:13.3f}{r[6]:15.3f}{r[7]:11.1f}"
               f"{r[8]:9.2f}{r[9]:10.2f}{r[10]:8d}{r[11]:10.1f}", flush=True)
 
     loads = [0.0] * max(1, args.workers)
-    order = [unit[0]["method"] for unit in longest_first(seed_groups([c for g in groups for c in g]))]
-    for method in order:  # the launcher's units and order, each onto the first free worker
+    order = [g[0]["method"] for g in longest_first(groups)]
+    for method in order:  # the launcher's order, each unit onto the first free worker
         loads[loads.index(min(loads))] += units[method]
     print("× bound and speed-up (over one-seed) are of the job's path: compiled where the job's config sets compile")
     print(f"projected {args.scale}-scale wall time at std {std}: {max(loads) / 60:.1f} min on {args.workers} worker(s) "
-          f"({sum(units[m] for m in order) / 60:.1f} min of one core), process start-up and artifacts not included")
+          f"({sum(units.values()) / 60:.1f} min of one core), process start-up and artifacts not included")
     print(f"matrix-product bound of these units: {sum(bounds.values()) / 60:.1f} core-min, "
           f"{sum(bounds.values()) / 60 / args.workers:.1f} min on {args.workers} cores; projected "
           f"{max(loads) / (sum(bounds.values()) / args.workers):.2f}× the bound")

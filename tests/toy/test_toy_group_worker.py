@@ -29,17 +29,31 @@ def test_seed_groups_only_when_the_job_asks():
     assert [len(u) for u in seed_groups(plain)] == [1] * 5
 
 
-def test_sig_table1_trains_the_unrolled_gan_one_seed_per_unit_and_the_other_methods_stacked():
-    """A method's ``batch_seeds`` (method_config) decides its units: the Unrolled GAN's compiled step is
-    faster per seed alone than stacked (benchmarks/bench_toy_steps.py), the others' as fast or faster stacked."""
+def test_sig_table1_trains_the_unrolled_gan_one_seed_at_a_time_and_the_other_methods_stacked():
+    """One unit per method; the Unrolled GAN's ``stack: 1`` trains its seeds one after another in that unit
+    (its compiled step is faster per seed alone than stacked: benchmarks/bench_toy_steps.py)."""
     from repro.spec import expand, find_job
 
     runs = expand(find_job("sig-table1"), "cpu")
     units = seed_groups([r.config for r in runs])
-    sizes = sorted((u[0]["method"], len(u)) for u in units)
-    assert sizes == sorted([("gan", 10), ("vae", 10), ("veegan", 10), ("sig", 10)] + [("unrolled-gan", 1)] * 10)
-    # the ten one-seed units start last (the smallest), where they even out the two workers' loads
-    assert [u[0]["method"] for u in longest_first(units)][-10:] == ["unrolled-gan"] * 10
+    assert sorted((u[0]["method"], len(u)) for u in units) == [(m, 10) for m in sorted(
+        ["gan", "vae", "veegan", "unrolled-gan", "sig"])]
+    assert {u[0]["method"]: u[0].get("stack") for u in units} == {
+        "gan": None, "vae": None, "veegan": None, "unrolled-gan": 1, "sig": None}
+
+
+def test_a_group_trained_in_stacks_of_one_writes_each_seed_as_it_would_alone(tmp_path):
+    from repro.runtime import RunContext
+    from repro.tasks import gmm_modes
+
+    group = [cfg(s, method="gan", stack=1, batch_size=16, steps=12, curve_every=4, eval_samples=1500)
+             for s in (0, 1, 2)]
+    stacked = gmm_modes.run_group(group, [RunContext(tmp_path / "g" / str(s)) for s in (0, 1, 2)])
+    alone = [gmm_modes.run(c, RunContext(tmp_path / "a" / str(c["seed"]))) for c in group]
+    for a, b in zip(stacked, alone):
+        assert a["metrics"] == b["metrics"] and a["curve"] == b["curve"]  # the same one-seed model, same kernels
+    with pytest.raises(ValueError, match="'stack' must be a whole number >= 1"):
+        gmm_modes.run_group([dict(group[0], stack=0)], [RunContext(tmp_path / "bad")])
 
 
 def test_units_start_longest_first_by_their_cost():
