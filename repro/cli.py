@@ -56,8 +56,10 @@ def cmd_show(args) -> int:
     return 0
 
 
-def _filter_axes(spec, runs, wanted):
-    """Keep the runs whose axes match ``--axis NAME=V1,V2`` (each value as the spec prints it)."""
+def _axis_values(spec, wanted) -> dict:
+    """``--axis NAME=V1,V2`` (each value as the spec prints it) -> {name: [values]}: any of the job's values,
+    also one the scale's grid leaves out (it then runs with the scale's config, as ``--method`` does)."""
+    out = {}
     for item in wanted or []:
         name, _, values = item.partition("=")
         if name not in spec.axes or not values:
@@ -66,8 +68,8 @@ def _filter_axes(spec, runs, wanted):
         unknown = keep - {str(v) for v in spec.axes[name]}
         if unknown:
             raise SpecError(f"--axis {item}: {', '.join(sorted(unknown))} not in {name} ({', '.join(map(str, spec.axes[name]))})")
-        runs = [r for r in runs if str(dict(r.axes).get(name)) in keep]
-    return runs
+        out[name] = [v for v in spec.axes[name] if str(v) in keep]
+    return out
 
 
 def cmd_run(args) -> int:
@@ -77,8 +79,8 @@ def cmd_run(args) -> int:
     chosen = args.scale is None
     if chosen:
         args.scale = _choose_scale(spec, args.device)
-    runs = expand(spec, args.scale, _split(args.method), _split(args.dataset), args.seeds)
-    runs = _filter_axes(spec, runs, args.axis)
+    runs = expand(spec, args.scale, _split(args.method), _split(args.dataset), args.seeds,
+                  axes=_axis_values(spec, args.axis))
     if chosen:
         _say_scale(spec, args.scale, runs)
     status = {r.key: store.run_status(args.results, spec.id, r.key) for r in runs}
@@ -240,7 +242,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     s.add_argument("--dataset", action="append", help="only these datasets (name or unique prefix; repeat or comma-separate)")
     s.add_argument("--method", action="append", help="only these methods")
     s.add_argument("--seeds", type=int, help="number of seeds (default: the scale's)")
-    s.add_argument("--axis", action="append", metavar="NAME=V1,V2", help="only these values of a grid axis")
+    s.add_argument("--axis", action="append", metavar="NAME=V1,V2",
+                   help="only these values of a grid axis (any of the job's, also one the scale leaves out)")
     s.add_argument("--scale", choices=SCALES, default=None,
                    help="default: paper where a GPU is present, else cpu")
     s.add_argument("--executor", choices=("debug", "local", "slurm"), default="local")

@@ -400,7 +400,9 @@ def substitute_for(spec: Spec, scale: str, dataset: str) -> str | None:
 
 
 def expand(spec: Spec, scale: str = "cpu", methods: list[str] | None = None, datasets: list[str] | None = None,
-           seeds: int | None = None) -> list[Run]:
+           seeds: int | None = None, axes: dict[str, list] | None = None) -> list[Run]:
+    """The runs of ``scale``; ``methods``, ``datasets`` and ``axes`` ({name: values}) pick among the job's
+    values, also ones the scale's grid leaves out (they run with the scale's config)."""
     if scale not in spec.scales:
         raise SpecError(f"{spec.id} has no scale '{scale}' (scales: {', '.join(spec.scales)})")
     if seeds is not None and seeds < 1:
@@ -409,10 +411,13 @@ def expand(spec: Spec, scale: str = "cpu", methods: list[str] | None = None, dat
     n_seeds = seeds if seeds is not None else sc["seeds"]
     recipes = method_recipes()
     sub = sc.get("grid", {})
-    axes = dict(spec.axes, **(sub.get("axes") or {}))
+    for name, values in (axes or {}).items():
+        if name not in spec.axes or not set(map(str, values)) <= set(map(str, spec.axes[name])):
+            raise SpecError(f"{spec.id}: axis {name}={values} is not among the job's ({spec.axes.get(name)})")
+    grid_axes = {**spec.axes, **(sub.get("axes") or {}), **(axes or {})}
     axis_grid = [()]
-    for name in axes:
-        axis_grid = [prev + ((name, v),) for prev in axis_grid for v in axes[name]]
+    for name in grid_axes:
+        axis_grid = [prev + ((name, v),) for prev in axis_grid for v in grid_axes[name]]
     pins = spec.grid.get("pin") or {}
     runs = []
     for method in _select("method", methods, sub.get("methods", spec.grid["methods"]), spec.id, spec.grid["methods"]):
@@ -420,15 +425,15 @@ def expand(spec: Spec, scale: str = "cpu", methods: list[str] | None = None, dat
         method_grid = [a for a in axis_grid if all(pinned.get(k, v) == v for k, v in a)]
         for dataset in _select("dataset", datasets, sub.get("datasets", spec.grid["datasets"]), spec.id,
                                spec.grid["datasets"]):
-            for axes in method_grid:
+            for point in method_grid:
                 for seed in range(n_seeds):
                     cfg = deep_merge(spec.config, sc.get("config", {}))
                     cfg = deep_merge(cfg, (spec.method_config or {}).get(method, {}))
-                    for name, value in axes:
+                    for name, value in point:
                         cfg[name] = copy.deepcopy(value)
                     substitute = substitute_for(spec, scale, dataset)
                     cfg.update(job=spec.id, task=spec.task, method=method, recipe=copy.deepcopy(recipes[method]),
                                dataset=dataset, dataset_substitute=substitute, seed=seed, scale=scale,
-                               axes={k: v for k, v in axes})
-                    runs.append(Run(spec.id, method, dataset, seed, scale, axes, cfg))
+                               axes={k: v for k, v in point})
+                    runs.append(Run(spec.id, method, dataset, seed, scale, point, cfg))
     return runs

@@ -300,3 +300,17 @@ def test_a_claim_on_a_cell_still_moving_is_inconclusive(tmp_path, spec, rise, st
     assert verdict.status == status
     if rise:
         assert verdict.reason.startswith("would be reproduced, but gan · 0.2 (+3.0 modes over the last 20%; every seed +3) still moved")
+
+
+def test_the_provisional_leads_command_runs_the_missing_stds_at_the_scales_protocol(spec):
+    """`--axis std=0.1,0.05` at scale cpu (whose grid runs 0.2 only): the job's other stds, with the cpu
+    scale's config (10 seeds, the length rule's steps per std); std 0.2's runs keep their keys."""
+    from repro.cli import _axis_values
+    from repro.tasks.gmm_modes import training_steps
+
+    runs = expand(spec, "cpu", axes=_axis_values(spec, ["std=0.1,0.05"]))
+    assert sorted({r.config["std"] for r in runs}) == [0.05, 0.1] and len(runs) == 2 * 5 * 10
+    assert {r.config["std"]: training_steps(r.config, r.config["std"]) for r in runs} == {0.1: 80000, 0.05: 200000}
+    assert {r.key for r in expand(spec, "cpu", axes={"std": [0.2]})} == {r.key for r in expand(spec, "cpu")}
+    with pytest.raises(SpecError, match="not among the job's"):
+        expand(spec, "cpu", axes={"std": [0.3]})
