@@ -626,7 +626,7 @@ def cmd_preflight(args) -> int:
                                progress=True)
     print(tabulate(rows, headers=HEADERS))
     timed = mode.quick or mode.one_update
-    print(f"batch: what each check's steps ran at, of the job's batch"
+    print("batch: what each check's steps ran at, of the job's batch"
           + (" (one D update per step; `--full` runs the job's batch and n_dis)" if mode.one_update else "")
           + "; eval GB: the largest evaluation stage at the protocol's counts (repro/preflight.py eval_memory); "
           + ("s/step: from the step-time cache (`repro plan JOB` fills it), not timed here; " if timed else "")
