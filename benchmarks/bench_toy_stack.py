@@ -22,6 +22,7 @@ import torch
 from repro.core.toy.stacked import StackedToy
 from repro.data.synthetic import sample_gmm_grid
 from repro.spec import expand, find_job
+from repro.tasks.gmm_modes import keep_freed_memory
 
 
 def model_and_batch(method: str, seeds: int, compile_: bool = True):
@@ -62,6 +63,7 @@ def main() -> None:
     ap.add_argument("--_busy-loop", dest="busy_loop", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    keep_freed_memory()  # as the task does: without it a stack's megabyte temporaries are page-faulted in every step
     cores = sorted(os.sched_getaffinity(0))
     if args.busy_loop:
         busy_loop()

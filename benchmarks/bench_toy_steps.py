@@ -11,13 +11,11 @@ scale's stds, default its first):
             (repro.core.toy.stacked), data sampling and the per-step divergence check included
   compiled  the same through torch.compile, in the job's ``compile`` mode (its compile time is printed apart: the first
             run on a machine compiles, later runs mostly load inductor's on-disk cache)
-  compiled 1  the same, compiled, for one seed alone (a stack of one): the path of a method whose config says
-            ``stack: 1`` (its seeds train one after another)
-and the projected wall time of the cpu table: each method's seeds are one unit of work (steps × seeds × ms of the
-job's path (its ``compile`` and ``stack`` settings) + compile + one evaluation every ``curve_every`` steps), the
-steps being the spec's, units taken in the launcher's order (longest first by the spec's ``cost`` hints × steps,
-repro.launch.longest_first) by ``--workers`` workers; the measured ms per seed-step are the values those hints
-should hold.
+and the projected wall time of the cpu table: each method's seeds are one unit of work
+(steps × seeds × ms of the job's path (its ``compile`` setting) + compile + one evaluation every ``curve_every``
+steps), the steps being the spec's, units taken in the launcher's order (longest first by the spec's ``cost`` hints
+× steps, repro.launch.longest_first) by ``--workers`` workers; the measured ms per seed-step are the values those
+hints should hold.
 Figures depend on the machine and its load: compare ratios from one run.
 With ``--device cuda`` the step and the matrix-product rate are measured on the GPU (each timing ends
 with a synchronisation; the step's own per-step finiteness check already waits for the GPU), and the
@@ -101,8 +99,7 @@ def main() -> None:
     print(f"sig-table1 at scale '{args.scale}', std {std}, {device}, one thread; "
           f"512×100×100 matmul: {rate:.1f} GFLOP/s")
     print(f"{'method':<14}{'MFLOP/seed-step':>16}{'bound ms':>10}{'one-seed ms':>13}{'batched ms':>12}"
-          f"{'compiled ms':>13}{'compiled 1 ms':>15}{'compile s':>11}{'× bound':>9}{'speed-up':>10}{'steps':>8}"
-          f"{'unit min':>10}", flush=True)
+          f"{'compiled ms':>13}{'compile s':>11}{'× bound':>9}{'speed-up':>10}{'steps':>8}{'unit min':>10}", flush=True)
     rows, units, groups, bounds = [], {}, [], {}
     for method in spec.grid["methods"]:
         group = [r.config for r in runs if r.method == method]
@@ -119,7 +116,7 @@ def main() -> None:
         rngs = [torch.Generator().manual_seed(s) for s in seeds]
         data_rngs = [torch.Generator().manual_seed(s + 1) for s in seeds]
 
-        def stacked_step(stacked, rngs, data_rngs):
+        def stacked_step(stacked):
             def step():
                 x = torch.stack([sample_gmm_grid(n, generator=g, **grid) for g in data_rngs])
                 losses = stacked.train_step(x, rngs)
@@ -127,7 +124,7 @@ def main() -> None:
             return step
 
         stacked = StackedToy(method, cfg["model"], data["std"], seeds, device=device)
-        batched = timed(stacked_step(stacked, rngs, data_rngs), steps, device) / len(seeds)
+        batched = timed(stacked_step(stacked), steps, device) / len(seeds)
         x = torch.stack([sample_gmm_grid(n, generator=g, **grid) for g in data_rngs])
         with FlopCounterMode(display=False) as counter:
             stacked.train_step(x, rngs)
@@ -136,13 +133,10 @@ def main() -> None:
         compiled_model = StackedToy(method, cfg["model"], data["std"], seeds, device=device,
                                     compile=True if mode in (None, "default") else mode)
         t0 = time.perf_counter()
-        stacked_step(compiled_model, rngs, data_rngs)()
+        stacked_step(compiled_model)()
         compile_s = time.perf_counter() - t0
-        compiled = timed(stacked_step(compiled_model, rngs, data_rngs), steps, device) / len(seeds)
-        alone = StackedToy(method, cfg["model"], data["std"], seeds[:1], device=device,
-                           compile=True if mode in (None, "default") else mode)
-        compiled_one = timed(stacked_step(alone, rngs[:1], data_rngs[:1]), steps, device)
-        job_path = (compiled_one if cfg.get("stack") == 1 else compiled) if mode else batched
+        compiled = timed(stacked_step(compiled_model), steps, device) / len(seeds)
+        job_path = compiled if mode else batched
 
         torch.manual_seed(0)
         plain = build_toy_model(method, cfg["model"], data["std"], device)
@@ -161,11 +155,11 @@ def main() -> None:
         units[method] = unit
         bound = flop / (rate * 1e9)
         bounds[method] = bound * total_steps * len(seeds)
-        r = (method, flop / 1e6, bound * 1e3, one_seed * 1e3, batched * 1e3, compiled * 1e3, compiled_one * 1e3,
+        r = (method, flop / 1e6, bound * 1e3, one_seed * 1e3, batched * 1e3, compiled * 1e3,
              compile_s, job_path / bound, one_seed / job_path, total_steps, unit / 60)
         rows.append(r)
-        print(f"{r[0]:<14}{r[1]:16.1f}{r[2]:10.3f}{r[3]:13.2f}{r[4]:12.3f}{r[5]:13.3f}{r[6]:15.3f}{r[7]:11.1f}"
-              f"{r[8]:9.2f}{r[9]:10.2f}{r[10]:8d}{r[11]:10.1f}", flush=True)
+        print(f"{r[0]:<14}{r[1]:16.1f}{r[2]:10.3f}{r[3]:13.2f}{r[4]:12.3f}{r[5]:13.3f}{r[6]:11.1f}{r[7]:9.2f}"
+              f"{r[8]:10.2f}{r[9]:8d}{r[10]:10.1f}", flush=True)
 
     loads = [0.0] * max(1, args.workers)
     order = [g[0]["method"] for g in longest_first(groups)]
@@ -178,7 +172,7 @@ def main() -> None:
           f"{sum(bounds.values()) / 60 / args.workers:.1f} min on {args.workers} cores; projected "
           f"{max(loads) / (sum(bounds.values()) / args.workers):.2f}× the bound")
     print(f"launcher order (cost hints × steps): {', '.join(order)}; measured ms per seed-step of the job's path: "
-          + ", ".join(f"{r[0]} {r[2] * r[8]:.2f}" for r in rows))
+          + ", ".join(f"{r[0]} {r[2] * r[7]:.2f}" for r in rows))
 
 
 if __name__ == "__main__":

@@ -22,8 +22,6 @@ Config read:
   cfg['plot_samples'], cfg['saved_samples']  sizes of samples.png (2,500) and samples.pt (for 004 Fig. 2)
   cfg['compile']     optional, default false: the step's losses through torch.compile (true: inductor's
                      default mode, which picks no kernel by timing; repro.core.toy.stacked)
-  cfg['stack']       optional: the most seeds trained at once as one stacked model; a group's seeds train
-                     in consecutive stacks of this size in one process (default: all of them at once)
 and returns {"metrics": {modes, hq, kl}, "steps", "curve", "notes"} per run.
 """
 from __future__ import annotations
@@ -143,18 +141,7 @@ def run_group(cfgs: list[dict], ctxs: list) -> list:
     steps = training_steps(cfg, data["std"])
     _require(cfg, "batch_size")
     _require(cfg, "eval_samples")
-    size = len(cfgs) if cfg.get("stack") is None else cfg["stack"]
-    if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
-        raise ValueError(f"gmm_modes: 'stack' must be a whole number >= 1 (seeds trained at once), got {size!r}")
     keep_freed_memory()
-    out: list = []
-    for first in range(0, len(cfgs), size):  # the group's seeds in consecutive stacks of `size`
-        out += _train_stack(cfg, cfgs[first:first + size], ctxs[first:first + size], data, steps)
-    return out
-
-
-def _train_stack(cfg, cfgs, ctxs, data, steps) -> list:
-    """One stacked model's seeds, resumed from their checkpoints."""
     states = [ctx.load_checkpoint() for ctx in ctxs]
     at = [int(st["step"]) if st else 0 for st in states]
     if len(set(at)) > 1:  # seeds checkpointed at different steps (a kill between their writes): apart

@@ -18,18 +18,17 @@ def _cfg(method: str, seed: int) -> dict:
             "model": {"hidden": 16, "z_dim": 4}, "data": {"n_per_side": 5, "spacing": 2.0, "std": 0.2}}
 
 
-def _train(folder, method, seeds):
-    cfgs = [_cfg(method, s) for s in seeds]
-    return gmm_modes.run_group(cfgs, [RunContext(folder / str(s)) for s in seeds])
+def _train(folder, method):
+    cfgs = [_cfg(method, s) for s in (0, 1, 2)]
+    return gmm_modes.run_group(cfgs, [RunContext(folder / str(s)) for s in (0, 1, 2)])
 
 
-# sig-table1's two paths: seeds stacked (gan, veegan) and one seed alone (the Unrolled GAN's batch_seeds: false)
-@pytest.mark.parametrize("method,seeds", [("gan", (0, 1, 2)), ("veegan", (0, 1, 2)), ("unrolled-gan", (0,))])
-def test_compiled_run_is_identical_beside_a_busy_process(tmp_path, method, seeds):
-    quiet = _train(tmp_path / "quiet", method, seeds)
+@pytest.mark.parametrize("method", ["gan", "veegan"])
+def test_compiled_run_is_identical_beside_a_busy_process(tmp_path, method):
+    quiet = _train(tmp_path / "quiet", method)
     busy = subprocess.Popen([sys.executable, "-c", BUSY])
     try:
-        loaded = _train(tmp_path / "busy", method, seeds)
+        loaded = _train(tmp_path / "busy", method)
     finally:
         busy.kill()
         busy.wait()

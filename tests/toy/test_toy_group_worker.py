@@ -29,33 +29,6 @@ def test_seed_groups_only_when_the_job_asks():
     assert [len(u) for u in seed_groups(plain)] == [1] * 5
 
 
-def test_sig_table1_trains_the_unrolled_gan_one_seed_at_a_time_and_the_other_methods_stacked():
-    """One unit per method; the Unrolled GAN's ``stack: 1`` trains its seeds one after another in that unit
-    (its compiled step is faster per seed alone than stacked: benchmarks/bench_toy_steps.py)."""
-    from repro.spec import expand, find_job
-
-    runs = expand(find_job("sig-table1"), "cpu")
-    units = seed_groups([r.config for r in runs])
-    assert sorted((u[0]["method"], len(u)) for u in units) == [(m, 10) for m in sorted(
-        ["gan", "vae", "veegan", "unrolled-gan", "sig"])]
-    assert {u[0]["method"]: u[0].get("stack") for u in units} == {
-        "gan": None, "vae": None, "veegan": None, "unrolled-gan": 1, "sig": None}
-
-
-def test_a_group_trained_in_stacks_of_one_writes_each_seed_as_it_would_alone(tmp_path):
-    from repro.runtime import RunContext
-    from repro.tasks import gmm_modes
-
-    group = [cfg(s, method="gan", stack=1, batch_size=16, steps=12, curve_every=4, eval_samples=1500)
-             for s in (0, 1, 2)]
-    stacked = gmm_modes.run_group(group, [RunContext(tmp_path / "g" / str(s)) for s in (0, 1, 2)])
-    alone = [gmm_modes.run(c, RunContext(tmp_path / "a" / str(c["seed"]))) for c in group]
-    for a, b in zip(stacked, alone):
-        assert a["metrics"] == b["metrics"] and a["curve"] == b["curve"]  # the same one-seed model, same kernels
-    with pytest.raises(ValueError, match="'stack' must be a whole number >= 1"):
-        gmm_modes.run_group([dict(group[0], stack=0)], [RunContext(tmp_path / "bad")])
-
-
 def test_units_start_longest_first_by_their_cost():
     """Two workers, units of 5 × cost 1.6, 5 × 1.2, 5 × 1.0, 5 × 0.55 and 5 × 0.25 (sig-table1's gan, vae,
     veegan, unrolled-gan, sig): in the spec's order the last long unit starts late; longest first,
