@@ -1,8 +1,8 @@
-"""ms per seed-step of one sig-table1 toy model, compiled, at several stack sizes: how many seeds to train at
-once (the spec's ``stack``), idle or beside a busy second worker.
+"""ms per seed-step of one sig-table1 toy model, compiled, at several stack sizes (how many seeds one
+stacked model trains at once), idle or beside a busy second worker.
 
 Run: python3 benchmarks/bench_toy_stack.py [--method unrolled-gan] [--stacks 10 2 1] [--busy] [--rounds 3]
-One thread, pinned to the first core this process may use. ``--busy`` first starts a second process on
+One thread, pinned to the first core this process may use, with the task's malloc setting (keep_freed_memory). ``--busy`` first starts a second process on
 another core that trains VEEGAN's 10-seed stack in a loop (a worker of `repro run sig-table1` beside it), so
 the two share the cache and memory bandwidth as the two local workers do. Each stack size: 20 warm-up steps
 (compilation), then ``--rounds`` rounds of max(20, 400 / stack) steps on one fixed batch of data; prints
