@@ -2,11 +2,12 @@
 stacked model trains at once), idle or beside a busy second worker.
 
 Run: python3 benchmarks/bench_toy_stack.py [--method unrolled-gan] [--stacks 10 2 1] [--busy] [--rounds 3]
-One thread, pinned to the first core this process may use, with the task's malloc setting (keep_freed_memory). ``--busy`` first starts a second process on
-another core that trains VEEGAN's 10-seed stack in a loop (a worker of `repro run sig-table1` beside it), so
-the two share the cache and memory bandwidth as the two local workers do. Each stack size: 20 warm-up steps
-(compilation), then ``--rounds`` rounds of max(20, 400 / stack) steps on one fixed batch of data; prints
-each round's ms per seed-step and the ratio of each stack size's best round to the one-seed stack's.
+One thread, pinned to the first core this process may use, with the task's malloc setting
+(keep_freed_memory). ``--busy`` first starts a second process on another core that trains VEEGAN's
+10-seed stack in a loop (a worker of `repro run sig-table1` beside it), so the two share the cache and
+memory bandwidth as the two local workers do. Each stack size: 20 warm-up steps (compilation), then
+``--rounds`` rounds of max(20, 400 / stack) steps on one fixed batch of data; prints each round's ms per
+seed-step and the ratio of each stack size's best round to the one-seed stack's.
 Figures depend on the machine and its load: compare ratios from one run.
 """
 from __future__ import annotations
@@ -25,10 +26,10 @@ from repro.spec import expand, find_job
 from repro.tasks.gmm_modes import keep_freed_memory
 
 
-def model_and_batch(method: str, seeds: int, compile_: bool = True):
+def model_and_batch(method: str, seeds: int):
     cfg = next(r.config for r in expand(find_job("sig-table1"), "cpu") if r.method == method)
     std = float(cfg["std"])
-    model = StackedToy(method, cfg["model"], std, list(range(seeds)), compile=compile_)
+    model = StackedToy(method, cfg["model"], std, list(range(seeds)), compile=True)
     rngs = [torch.Generator().manual_seed(s) for s in range(seeds)]
     x = torch.stack([sample_gmm_grid(cfg["batch_size"], generator=torch.Generator().manual_seed(s + 1),
                                      std=std, **cfg["data"]) for s in range(seeds)])
@@ -87,6 +88,7 @@ def main() -> None:
     for stack, ms in results.items():
         ratio = f", {min(ms) / base:.2f}x the one-seed stack's" if base else ""
         print(f"  stack {stack:>3}: {' / '.join(f'{m:.2f}' for m in ms)}   best {min(ms):.2f}{ratio}")
+
 
 if __name__ == "__main__":
     main()

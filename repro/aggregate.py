@@ -452,11 +452,11 @@ def _lead_lines(spec: Spec, summary: pd.DataFrame, scale: str) -> list[str]:
     lower = [v for v, sc in scores.items() if sc[2] and sc[0] < scores[best][0]]
     tie = f" (tied within one standard error with {', '.join(lower)}, listed after it)" if lower else ""
     unscored = [v for v in order if not (v in scores and scores[v][2])]
-    if unscored:  # the rule compares every value of the axis: until each has its cells, the lead is provisional
-        tie += (f" (provisional: {axis} {', '.join(unscored)} {'has' if len(unscored) == 1 else 'have'} no complete "
-                f"records on the `{scored}` scale; `repro run {spec.id} --scale {scored} --axis "
-                f"{axis}={','.join(unscored)}` runs {'it' if len(unscored) == 1 else 'them'})")
-    lines = [f"Leading {axis}: {best}{tie}, the {axis} at which the baselines ({', '.join(map(str, lead['methods']))}; "
+    # the rule compares every value of the axis: until each has its cells, the lead is provisional
+    provisional = (f" (provisional: {axis} {', '.join(unscored)} {'has' if len(unscored) == 1 else 'have'} no "
+                   f"complete records on the `{scored}` scale; `repro run {spec.id} --scale {scored} --axis "
+                   f"{axis}={','.join(unscored)}` runs {'it' if len(unscored) == 1 else 'them'})") if unscored else ""
+    lines = [f"Leading {axis}: {best}{tie}{provisional}, the {axis} at which the baselines ({', '.join(map(str, lead['methods']))}; "
              f"never the paper's own method) agree best with the paper. Rule: mean over their (method, metric) cells "
              f"of |repro mean − paper mean| / sqrt(paper sd² + repro sd²), capped at {LEAD_CAP:g}; lower is better; "
              f"± its standard error over the seeds; scores within one standard error of the difference tie, and a "
